@@ -1,0 +1,38 @@
+/*-------------------------------------------------------------------------
+ *
+ * customer_info.c
+ *	  Module load: the preload check and the extension's settings.
+ *
+ * customer_info must be loaded through shared_preload_libraries: the root
+ * key is read once by the postmaster, and the background worker and hooks
+ * are registered there.  Loading it any other way (CREATE EXTENSION, LOAD)
+ * fails with an error that says how to fix it, as pgaudit does.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Packed identifiers are int8 passed by value: 64-bit platforms only. */
+#ifndef USE_FLOAT8_BYVAL
+#error "customer_info requires a 64-bit server (USE_FLOAT8_BYVAL)"
+#endif
+
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("customer_info must be loaded via shared_preload_libraries"),
+				 errhint("Add customer_info to shared_preload_libraries in postgresql.conf and restart the server.")));
+
+	MarkGUCPrefixReserved("customer_info");
+}
