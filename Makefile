@@ -18,6 +18,7 @@ OBJS = \
 	src/uscc.o \
 	src/cn_mobile.o \
 	src/bank_card.o \
+	src/parse_common.o \
 	src/parse_cn_id.o \
 	src/parse_uscc.o \
 	src/parse_cn_mobile.o \
@@ -46,3 +47,12 @@ EXTRA_CLEAN = results regression.diffs regression.out tmp_check tmp_check_iso \
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Run one kind of suite alone (test/check.sh uses these).
+installcheck-regress-only:
+	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+
+installcheck-isolation-only:
+	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
+
+.PHONY: installcheck-regress-only installcheck-isolation-only

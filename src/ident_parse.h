@@ -101,5 +101,7 @@ extern int	ci_format_bank_card(const CiIdentValue *value, char *buf);
 
 /* Whitespace accepted around a value, as int4in does. */
 extern void ci_trim_space(const char **str, size_t *len);
+/* 1-based position of the character at byte offset i of UTF-8 text. */
+extern int	ci_char_position(const char *str, size_t i);
 
 #endif							/* CI_IDENT_PARSE_H */

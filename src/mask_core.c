@@ -277,6 +277,11 @@ ci_mask_address(const char *s, size_t len, char *out)
 	size_t		o;
 	bool		latin = true;
 
+	if (len == 0)
+	{
+		out[0] = '\0';
+		return 0;
+	}
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char) s[i] >= 0x80)
 			latin = false;

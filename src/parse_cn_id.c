@@ -30,24 +30,6 @@ static const char cn_id_check_chars[11] = {
 	'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'
 };
 
-void
-ci_trim_space(const char **str, size_t *len)
-{
-	const char *s = *str;
-	size_t		n = *len;
-
-	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-	{
-		s++;
-		n--;
-	}
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
-					 s[n - 1] == '\n' || s[n - 1] == '\r'))
-		n--;
-	*str = s;
-	*len = n;
-}
-
 static bool
 is_leap_year(int year)
 {
@@ -118,6 +100,17 @@ ci_parse_cn_id(const char *str, size_t len, CiIdentValue *result,
 	memset(err, 0, sizeof(*err));
 	ci_trim_space(&str, &len);
 	err->length = (int) len;
+
+	/* Foreign characters first: "１１０…" is a character error, not a length. */
+	for (size_t i = 0; i < len; i++)
+	{
+		if (!((str[i] >= '0' && str[i] <= '9') || str[i] == 'X' || str[i] == 'x'))
+		{
+			err->status = CI_ERR_CHARSET;
+			err->position = ci_char_position(str, i);
+			return false;
+		}
+	}
 
 	if (len == 15)
 	{

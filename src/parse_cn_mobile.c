@@ -50,7 +50,7 @@ ci_parse_cn_mobile(const char *str, size_t len, CiIdentValue *result,
 		else
 		{
 			err->status = CI_ERR_CHARSET;
-			err->position = (int) i + 1;
+			err->position = ci_char_position(str, i);
 			err->length = (int) len;
 			return false;
 		}

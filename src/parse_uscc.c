@@ -114,21 +114,22 @@ ci_parse_uscc(const char *str, size_t len, CiIdentValue *result,
 	ci_trim_space(&str, &len);
 	err->length = (int) len;
 
+	for (size_t i = 0; i < len; i++)
+	{
+		if (uscc_index(str[i]) < 0)
+		{
+			err->status = CI_ERR_CHARSET;
+			err->position = ci_char_position(str, i);
+			return false;
+		}
+	}
 	if (len != CI_USCC_LEN)
 	{
 		err->status = CI_ERR_LENGTH;
 		return false;
 	}
 	for (int i = 0; i < CI_USCC_LEN; i++)
-	{
 		idx[i] = uscc_index(str[i]);
-		if (idx[i] < 0)
-		{
-			err->status = CI_ERR_CHARSET;
-			err->position = i + 1;
-			return false;
-		}
-	}
 	for (int i = 2; i < 8; i++)
 	{
 		if (idx[i] > 9)

@@ -1,0 +1,78 @@
+--
+-- identifiers: installation, catalogue properties shared by all four
+-- identifier types, and the helper the other tests use.
+--
+-- The temporary instance preloads the library (test/regress.conf).
+CREATE EXTENSION customer_info CASCADE;
+SHOW shared_preload_libraries;
+
+-- not relocatable, installed in schema ci
+SELECT extname, extrelocatable, extnamespace::regnamespace
+  FROM pg_extension WHERE extname = 'customer_info';
+
+-- The customer_info. prefix is reserved: an unknown setting is refused.
+SET customer_info.no_such_setting = 'x';
+
+-- Every function the extension installs is documented, and none is
+-- SECURITY DEFINER (these are pure functions of their arguments).
+SELECT p.oid::regprocedure AS undocumented
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'customer_info'
+ WHERE d.deptype = 'e' AND obj_description(p.oid, 'pg_proc') IS NULL;
+SELECT count(*) AS security_definer
+  FROM pg_proc p
+  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'customer_info'
+ WHERE d.deptype = 'e' AND p.prosecdef;
+
+-- Types, operators and operator classes are documented too.
+SELECT t.typname, obj_description(t.oid, 'pg_type') IS NOT NULL AS documented,
+       t.typlen, t.typbyval
+  FROM pg_type t WHERE t.typnamespace = 'ci'::regnamespace AND t.typtype = 'b'
+   AND t.typelem = 0
+ ORDER BY 1;
+SELECT count(*) AS undocumented_operators
+  FROM pg_operator o WHERE o.oprnamespace = 'ci'::regnamespace
+   AND obj_description(o.oid, 'pg_operator') IS NULL;
+SELECT opc.opcname, am.amname, opc.opcdefault
+  FROM pg_opclass opc JOIN pg_am am ON am.oid = opc.opcmethod
+ WHERE opc.opcnamespace = 'ci'::regnamespace ORDER BY 1, 2;
+
+-- All mask, validity and accessor functions are IMMUTABLE STRICT
+-- PARALLEL SAFE (usable in indexes, views and parallel plans).
+SELECT p.oid::regprocedure AS not_immutable_strict_parallel_safe
+  FROM pg_proc p WHERE p.pronamespace = 'ci'::regnamespace
+   AND NOT (p.provolatile = 'i' AND p.proisstrict AND p.proparallel = 's');
+
+-- Only comparison and hash functions are LEAKPROOF.
+SELECT p.proname FROM pg_proc p
+ WHERE p.pronamespace = 'ci'::regnamespace AND p.proleakproof
+   AND p.proname !~ '_(eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$';
+
+-- Helper for the other tests: the SQLSTATE, message and detail that
+-- casting a text to a type raises, or 'ok' and the canonical text.
+CREATE SCHEMA regress;
+CREATE FUNCTION regress.try_cast(value text, typname text,
+                                 OUT state text, OUT result text,
+                                 OUT detail text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format('SELECT $1::%s::text', typname) INTO result USING value;
+	state := 'ok';
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE,
+		result = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+END
+$$;
+
+-- The same check for every type: no error message or detail contains the
+-- whole of a rejected input (inputs of more than 10 characters).
+CREATE FUNCTION regress.leaks(value text, typname text) RETURNS boolean
+LANGUAGE sql AS $$
+	SELECT length(value) > 10
+	   AND (position(value IN t.result) > 0
+	        OR position(value IN coalesce(t.detail, '')) > 0)
+	  FROM regress.try_cast(value, typname) t
+	 WHERE t.state <> 'ok'
+$$;

@@ -1,0 +1,90 @@
+# Identifier columns survive pg_dump/pg_restore and binary COPY unchanged,
+# and their indexes and constraints come back working.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'customer_info'");
+$node->start;
+
+$node->safe_psql('postgres', q{
+	CREATE DATABASE src;
+});
+$node->safe_psql('src', q{
+	CREATE EXTENSION customer_info CASCADE;
+	CREATE TABLE customers (
+		id ci.cn_id PRIMARY KEY,
+		employer ci.uscc,
+		mobile ci.cn_mobile UNIQUE,
+		card ci.bank_card
+	);
+	CREATE INDEX ON customers USING hash (employer);
+	INSERT INTO customers VALUES
+		('11010519491231002X', '91350100M000100Y43', '13800138000', '6222020000000000000'),
+		('110105200002290013', '91440300MA5DCKXX8K', '+86 150 1234 5678', '4111 1111 1111 1111'),
+		('810000198001010014', '52110000500021BN90', '19912345678', '400000000002');
+});
+
+my $expected = $node->safe_psql('src',
+	'SELECT id, employer, mobile, card FROM customers ORDER BY id');
+
+my $tempdir = PostgreSQL::Test::Utils::tempdir;
+my $dump = "$tempdir/src.dump";
+$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('src') ],
+	'pg_dump of a database with identifier columns');
+
+# The dump holds the canonical text, so it is readable by any client.
+my $plain = `pg_restore -f - --data-only $dump`;
+like($plain, qr/11010519491231002X/, 'dump holds the canonical text');
+
+$node->safe_psql('postgres', 'CREATE DATABASE dst');
+$node->command_ok([ 'pg_restore', '-d', $node->connstr('dst'), $dump ],
+	'pg_restore into a new database');
+
+is($node->safe_psql('dst', 'SELECT id, employer, mobile, card FROM customers ORDER BY id'),
+	$expected, 'restored rows are identical');
+
+# Constraints and indexes are back and use the types' operator classes.
+my ($ret, $stdout, $stderr) = $node->psql('dst',
+	"INSERT INTO customers (id) VALUES ('110105491231002')");
+like($stderr, qr/duplicate key value violates unique constraint "customers_pkey"/,
+	'restored primary key rejects the legacy spelling of an existing number');
+is($node->safe_psql('dst', q{
+	SET enable_seqscan = off;
+	SELECT mobile FROM customers WHERE employer = '91440300MA5DCKXX8K'::ci.uscc}),
+	'15012345678', 'restored hash index answers');
+
+# Binary COPY out of one database and into the other.
+$node->safe_psql('src', "COPY customers TO '$tempdir/c.bin' WITH (FORMAT binary)");
+$node->safe_psql('dst', q{
+	CREATE TABLE customers_bin (LIKE customers);
+});
+$node->safe_psql('dst', "COPY customers_bin FROM '$tempdir/c.bin' WITH (FORMAT binary)");
+is($node->safe_psql('dst',
+		'SELECT id, employer, mobile, card FROM customers_bin ORDER BY id'),
+	$expected, 'binary COPY round trip');
+
+# Binary input is validated like text input, and the error is masked.
+open my $fh, '>:raw', "$tempdir/bad.bin" or die;
+# PGCOPY header, one tuple of one field holding a wrong check character
+print $fh "PGCOPY\n\377\r\n\0", pack('NN', 0, 0),
+  pack('n', 1), pack('N', 18), '110105194912310021', pack('n', 0xFFFF);
+close $fh;
+$node->safe_psql('dst', 'CREATE TABLE ids (id ci.cn_id)');
+($ret, $stdout, $stderr) = $node->psql('dst',
+	"COPY ids FROM '$tempdir/bad.bin' WITH (FORMAT binary)");
+like($stderr, qr/invalid input syntax for type ci.cn_id: "110105\*{8}0021"/,
+	'binary input with a wrong check character is refused, masked');
+unlike($stderr, qr/110105194912310021/, 'the whole value is not in the error');
+
+# Nor is it in the server log.
+my $log = slurp_file($node->logfile);
+unlike($log, qr/ERROR:.*110105194912310021/, 'the whole value is not in the log');
+
+$node->stop;
+done_testing();
