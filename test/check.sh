@@ -62,9 +62,11 @@ count_regress "$rc"
 [ "$rc" -ne 0 ] && show_diffs
 
 ci_say "TAP (prove)"
+rm -rf "$work/tap"
+ci_as_pg mkdir -p "$work/tap"
 (
 	cd "$work" &&
-	ci_as_pg env PATH="$CI_PG_BIN:$PATH" TESTDIR="$work" \
+	ci_as_pg env PATH="$CI_PG_BIN:$PATH" TESTDIR="$work/tap" \
 		PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
 		prove -v -I "$pgxs/src/test/perl" test/t/*.pl
 ) >"$log" 2>&1
@@ -76,7 +78,7 @@ passed=$((passed + p))
 failed=$((failed + f))
 [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
 if [ "$rc" -ne 0 ]; then
-	for l in "$work"/tmp_check/log/*.log; do
+	for l in "$work"/tap/tmp_check/log/*; do
 		[ -f "$l" ] && { echo "---- $l"; tail -n 40 "$l"; }
 	done
 fi

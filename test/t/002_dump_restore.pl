@@ -54,10 +54,26 @@ my ($ret, $stdout, $stderr) = $node->psql('dst',
 	"INSERT INTO customers (id) VALUES ('110105491231002')");
 like($stderr, qr/duplicate key value violates unique constraint "customers_pkey"/,
 	'restored primary key rejects the legacy spelling of an existing number');
+# The operators live in schema ci: without it on the search_path a query
+# must name them, as the README says.
+($ret, $stdout, $stderr) = $node->psql('dst',
+	"SELECT 1 FROM customers WHERE employer = '91440300MA5DCKXX8K'::ci.uscc");
+like($stderr, qr/operator does not exist: ci.uscc = ci.uscc/,
+	'operators need ci on the search_path');
 is($node->safe_psql('dst', q{
 	SET enable_seqscan = off;
-	SELECT mobile FROM customers WHERE employer = '91440300MA5DCKXX8K'::ci.uscc}),
-	'15012345678', 'restored hash index answers');
+	SELECT mobile FROM customers
+	 WHERE employer OPERATOR(ci.=) '91440300MA5DCKXX8K'::ci.uscc}),
+	'15012345678', 'restored hash index answers, operator named');
+$node->safe_psql('postgres',
+	'ALTER DATABASE dst SET search_path = "$user", public, ci');
+is($node->safe_psql('dst', q{
+	SET enable_seqscan = off;
+	EXPLAIN (COSTS OFF)
+	SELECT mobile FROM customers WHERE employer = '91440300MA5DCKXX8K'}),
+	qq{Index Scan using customers_employer_idx on customers\n}
+	  . qq{  Index Cond: (employer = '91440300MA5DCKXX8K'::uscc)},
+	'with ci on the database search_path, plain SQL uses the hash index');
 
 # Binary COPY out of one database and into the other.
 $node->safe_psql('src', "COPY customers TO '$tempdir/c.bin' WITH (FORMAT binary)");
