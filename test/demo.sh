@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# test/demo.sh — the main job: installs what it needs, builds and installs
+# customer_info, starts a throwaway PostgreSQL cluster (run by the
+# unprivileged postgres user, in a temporary directory, removed at the end),
+# loads synthetic customers and shows the policy at work.
+#
+#   sudo test/demo.sh            run the demo
+#   KEEP=1 sudo test/demo.sh     leave the cluster running afterwards
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=test/lib/common.sh
+. "$top/test/lib/common.sh"
+ci_as_root "$@"
+
+ci_install_packages
+work=$(ci_stage_tree "$top")
+ci_build_install "$work"
+
+cluster=$(mktemp -d /tmp/customer_info_demo.XXXXXX)
+finish() {
+	if [ -n "${KEEP:-}" ]; then
+		echo "cluster left running: psql -h $cluster -p 5432 -U postgres bank" >&2
+		return
+	fi
+	ci_cluster_stop
+	rm -rf "$cluster" "$work"
+}
+trap finish EXIT
+
+ci_say "starting a throwaway cluster in $cluster"
+ci_cluster_start "$cluster"
+ci_psql -q -d postgres -c 'CREATE DATABASE bank'
+ci_psql -q -d bank -f "$work/test/synthetic.sql"
+
+ci_say "the demo (test/demo.sql)"
+# -a echoes each statement before its result; errors are part of the show.
+ci_psql -d bank -a -v ON_ERROR_STOP=0 -f "$work/test/demo.sql"

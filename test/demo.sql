@@ -1,0 +1,88 @@
+-- test/demo.sql — what customer_info does, on synthetic customers.
+-- Run by test/demo.sh; statements are echoed before their results.
+\pset footer off
+\set VERBOSITY default
+CREATE EXTENSION IF NOT EXISTS customer_info CASCADE;
+-- The extension's objects live in schema ci; put it on the search path
+-- (a DBA does this once: ALTER DATABASE bank SET search_path = "$user", public, ci).
+SET search_path = public, ci;
+
+\echo
+\echo '=== 1. Identifiers are validated at the door, by their real algorithms ==='
+-- A resident ID number: region, birth date, sequence, ISO 7064 check character.
+SELECT '11010519491231002x'::cn_id AS lowercase_x_normalised,
+       '110105491231002'::cn_id   AS legacy_15_digits_converted;
+-- A wrong check character is refused; the message names the rule and shows
+-- only the masked form of the value.
+SELECT '110105194912310021'::cn_id;
+-- 29 February 1990 never existed.
+SELECT '110105199002290015'::cn_id;
+-- Unified social credit code: 31-character alphabet, two check characters.
+SELECT '91350100M000100Y43'::uscc AS uscc,
+       registration_authority('91350100M000100Y43'),
+       organisation_type('91350100M000100Y43');
+SELECT '91350100M000100Y44'::uscc;
+-- Mobile numbers: +86/0086/86 prefixes and separators normalised away.
+SELECT '+86 138-0013-8000'::cn_mobile AS mobile;
+SELECT '12800138000'::cn_mobile;
+-- Card numbers: Luhn check, issuer prefix, UnionPay range.
+SELECT '6222 0200 0000 0000 000'::bank_card AS card,
+       card_bin('6222020000000000000'), is_unionpay('6222020000000000000');
+SELECT '4111111111111112'::bank_card;
+
+\echo
+\echo '=== 2. A customer table with validated columns ==='
+CREATE TABLE customers (
+	customer_id  bigint PRIMARY KEY,
+	full_name    text NOT NULL,
+	id_number    cn_id NOT NULL UNIQUE,
+	mobile       cn_mobile,
+	card         bank_card,
+	email        text,
+	address      text,
+	employer     uscc,
+	risk_level   text
+);
+INSERT INTO customers
+SELECT customer_id, full_name, cn_id, mobile, bank_card, email, address,
+       employer_uscc, risk_level
+  FROM synthetic.customers(10000, 2026);
+SELECT count(*) AS customers FROM customers;
+-- The same person under the legacy 15-digit number is caught as a duplicate.
+INSERT INTO customers (customer_id, full_name, id_number)
+SELECT 99999, full_name, left(id_number::text, 6) || substr(id_number::text, 9, 9)
+  FROM customers WHERE id_number::text LIKE '__________19%' LIMIT 1;
+
+\echo
+\echo '=== 3. What a reporting role would see: masks ==='
+SELECT customer_id,
+       mask_name(full_name) AS name,
+       mask(id_number)      AS id_number,
+       mask(mobile)         AS mobile,
+       mask(card)           AS card,
+       mask_email(email)    AS email,
+       mask_address(address) AS address,
+       mask(employer)       AS employer
+  FROM customers ORDER BY customer_id LIMIT 8;
+
+\echo
+\echo '=== 4. Analysis without identities: facts derived from the ID number ==='
+SELECT gender(id_number) AS gender,
+       width_bucket(age(id_number, DATE '2026-11-26'), 20, 80, 6) AS age_band,
+       count(*)
+  FROM customers GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 8;
+
+\echo
+\echo '=== 5. Data-quality scan of legacy text data, without raising errors ==='
+CREATE TABLE legacy_import (row_no int, id_text text, mobile_text text);
+INSERT INTO legacy_import VALUES
+	(1, '11010519491231002X', '13800138000'),
+	(2, '110105194912310021', '12800138000'),
+	(3, '11010519900229001X', '+86 150 1234 5678'),
+	(4, '110105491231002',    '1380013800');
+SELECT row_no,
+       mask_cn_id(id_text) AS id_masked, is_valid_cn_id(id_text) AS id_ok,
+       cn_id_invalid_reason(id_text) AS id_problem,
+       mask_cn_mobile(mobile_text) AS mobile_masked,
+       cn_mobile_invalid_reason(mobile_text) AS mobile_problem
+  FROM legacy_import ORDER BY row_no;
