@@ -48,6 +48,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: rebuild everything when one changes.
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
 # Run one kind of suite alone (test/check.sh uses these).
 installcheck-regress-only:
 	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)

@@ -38,8 +38,8 @@ ident_reason(const CiIdentType *type, const CiParseError *err)
 			return psprintf("Character %d is not allowed: %s.",
 							err->position, type->charset_rule);
 		case CI_ERR_REGION:
-			if (type->byval)
-				return pstrdup("The first two digits are not a province code of GB/T 2260.");
+			return pstrdup("The first two digits are not a province code of GB/T 2260.");
+		case CI_ERR_REGION_DIGIT:
 			return psprintf("Character %d is not a digit: characters 3 to 8 are the region code.",
 							err->position);
 		case CI_ERR_YEAR:

@@ -32,7 +32,8 @@ typedef enum CiParseStatus
 	CI_OK = 0,
 	CI_ERR_LENGTH,				/* wrong number of characters */
 	CI_ERR_CHARSET,				/* a character outside the allowed set */
-	CI_ERR_REGION,				/* unknown province / region code */
+	CI_ERR_REGION,				/* cn_id: unknown province code */
+	CI_ERR_REGION_DIGIT,		/* uscc: a non-digit in the region code */
 	CI_ERR_YEAR,				/* birth year out of range */
 	CI_ERR_MONTH,				/* month not 01..12 */
 	CI_ERR_DAY,					/* day not in the month (incl. 29 Feb) */

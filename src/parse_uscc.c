@@ -134,7 +134,7 @@ ci_parse_uscc(const char *str, size_t len, CiIdentValue *result,
 	{
 		if (idx[i] > 9)
 		{
-			err->status = CI_ERR_REGION;
+			err->status = CI_ERR_REGION_DIGIT;
 			err->position = i + 1;
 			return false;
 		}
