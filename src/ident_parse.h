@@ -14,8 +14,8 @@
  *	cn_mobile	int64: the 11 digits.
  *	bank_card	int64: all digits but the Luhn digit, left-aligned to 18
  *				digits, times 8, plus (length - 12).
- *	uscc		9 bytes, big-endian: the first 17 characters in mixed radix;
- *				the two check characters are derived.
+ *	uscc		9 bytes, big-endian: the first 16 characters in mixed radix;
+ *				the two check characters (17 and 18) are derived.
  *
  *-------------------------------------------------------------------------
  */

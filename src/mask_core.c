@@ -35,7 +35,12 @@ static const char *const compound_surnames[] = {
 
 #define lengthof(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Byte length of the UTF-8 character at s, never more than remaining. */
+/*
+ * Byte length of the UTF-8 character at s.  A byte that does not start a
+ * complete sequence (lead byte followed by enough continuation bytes) is a
+ * character of its own, so invalid input is handled byte by byte and a
+ * control byte can never hide inside a "character" that is copied whole.
+ */
 static size_t
 char_len(const char *s, size_t remaining)
 {
@@ -43,7 +48,7 @@ char_len(const char *s, size_t remaining)
 	size_t		n;
 
 	if (c < 0x80)
-		n = 1;
+		return 1;
 	else if ((c & 0xE0) == 0xC0)
 		n = 2;
 	else if ((c & 0xF0) == 0xE0)
@@ -51,8 +56,13 @@ char_len(const char *s, size_t remaining)
 	else if ((c & 0xF8) == 0xF0)
 		n = 4;
 	else
-		n = 1;
-	return n <= remaining ? n : remaining;
+		return 1;
+	if (n > remaining)
+		return 1;
+	for (size_t i = 1; i < n; i++)
+		if (((unsigned char) s[i] & 0xC0) != 0x80)
+			return 1;
+	return n;
 }
 
 static size_t
@@ -65,11 +75,14 @@ count_chars(const char *s, size_t len)
 	return n;
 }
 
-/* Copy one character, turning ASCII control characters into '?'. */
+/*
+ * Copy one character, turning ASCII control characters and stray bytes of
+ * invalid UTF-8 into '?'.
+ */
 static size_t
 copy_char(const char *s, size_t clen, char *out)
 {
-	if (clen == 1 && ((unsigned char) *s < 0x20 || *s == 0x7F))
+	if (clen == 1 && ((unsigned char) *s < 0x20 || (unsigned char) *s >= 0x7F))
 	{
 		*out = '?';
 		return 1;
