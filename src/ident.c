@@ -177,19 +177,26 @@ ci_ident_invalid_reason(const CiIdentType *type, FunctionCallInfo fcinfo)
 	PG_RETURN_TEXT_P(cstring_to_text(ident_reason(type, &err)));
 }
 
+/* The built-in mask of a valid value: its canonical text, starred in place. */
+static text *
+mask_value(const CiIdentType *type, const CiIdentValue *value)
+{
+	char		buf[CI_IDENT_BUFSIZE];
+	int			len = type->format(value, buf);
+
+	for (int i = type->mask_head; i < len - type->mask_tail; i++)
+		buf[i] = '*';
+	return cstring_to_text_with_len(buf, len);
+}
+
 /* ci.mask(<type>): the built-in mask of a stored value. */
 Datum
 ci_ident_mask(const CiIdentType *type, FunctionCallInfo fcinfo)
 {
 	CiIdentValue value;
-	char		buf[CI_IDENT_BUFSIZE];
-	int			len;
 
 	ci_ident_get(type, PG_GETARG_DATUM(0), &value);
-	len = type->format(&value, buf);
-	for (int i = type->mask_head; i < len - type->mask_tail; i++)
-		buf[i] = '*';
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(buf, len));
+	PG_RETURN_TEXT_P(mask_value(type, &value));
 }
 
 /*
@@ -205,13 +212,7 @@ ci_ident_mask_text(const CiIdentType *type, FunctionCallInfo fcinfo)
 	CiParseError err;
 
 	if (type->parse(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &value, &err))
-	{
-		char		buf[CI_IDENT_BUFSIZE];
-		int			len = type->format(&value, buf);
-
-		PG_RETURN_TEXT_P(ci_mask_keep_text(buf, len, type->mask_head,
-										   type->mask_tail, 0));
-	}
+		PG_RETURN_TEXT_P(mask_value(type, &value));
 	PG_RETURN_TEXT_P(ci_mask_keep_text(VARDATA_ANY(txt),
 									   VARSIZE_ANY_EXHDR(txt),
 									   type->mask_head, type->mask_tail, 0));
