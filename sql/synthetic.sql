@@ -2,9 +2,11 @@
 -- synthetic: the generator of synthetic customers (test/synthetic.sql)
 -- yields valid, consistent identifiers, deterministically from a seed.
 --
+\set ECHO none
 \set QUIET on
 \i test/synthetic.sql
 \set QUIET off
+\set ECHO all
 SET search_path = ci, public;
 
 SELECT count(*) AS rows,
@@ -14,7 +16,8 @@ SELECT count(*) AS rows,
        count(*) FILTER (WHERE NOT is_valid_uscc(employer_uscc)) AS bad_uscc,
        count(*) FILTER (WHERE birth_date(cn_id::cn_id) <> birth_date) AS wrong_birth_date,
        count(*) FILTER (WHERE gender(cn_id::cn_id) <> gender) AS wrong_gender,
-       count(DISTINCT cn_id) AS distinct_ids
+       count(DISTINCT cn_id) AS distinct_ids,
+       count(employer_uscc) > 2000 AS most_have_employers
   FROM synthetic.customers(5000, 42);
 
 -- deterministic: same seed, same rows; another seed, other rows

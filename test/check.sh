@@ -28,7 +28,8 @@ set +e
 passed=0
 failed=0
 log=$work/suite.log
-pgxs=$(dirname "$("$CI_PG_BIN/pg_config" --pgxs)")/..
+# .../lib/pgxs/src/makefiles/pgxs.mk -> .../lib/pgxs
+pgxs=$(dirname "$(dirname "$(dirname "$("$CI_PG_BIN/pg_config" --pgxs)")")")
 
 # Count pg_regress / pg_isolation_regress result lines ("name ... ok").
 count_regress() {
@@ -74,9 +75,12 @@ rc=$?
 cat "$log"
 p=$(grep -cE '^ok [0-9]+' "$log")
 f=$(grep -cE '^not ok [0-9]+' "$log")
+# A script that dies before its plan reports no "not ok": count the
+# scripts prove lists as failed instead.
+bad=$(grep -cE '\(Wstat: [0-9]+' "$log")
 passed=$((passed + p))
 failed=$((failed + f))
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + (bad > 0 ? bad : 1)))
 if [ "$rc" -ne 0 ]; then
 	for l in "$work"/tap/tmp_check/log/*; do
 		[ -f "$l" ] && { echo "---- $l"; tail -n 40 "$l"; }
