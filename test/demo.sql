@@ -51,7 +51,7 @@ SELECT count(*) AS customers FROM customers;
 -- The same person under the legacy 15-digit number is caught as a duplicate.
 INSERT INTO customers (customer_id, full_name, id_number)
 SELECT 99999, full_name, left(id_number::text, 6) || substr(id_number::text, 9, 9)
-  FROM customers WHERE id_number::text LIKE '__________19%' LIMIT 1;
+  FROM customers WHERE id_number::text LIKE '______19%' ORDER BY customer_id LIMIT 1;
 
 \echo
 \echo '=== 3. What a reporting role would see: masks ==='
@@ -67,10 +67,11 @@ SELECT customer_id,
 
 \echo
 \echo '=== 4. Analysis without identities: facts derived from the ID number ==='
-SELECT gender(id_number) AS gender,
-       width_bucket(age(id_number, DATE '2026-11-26'), 20, 80, 6) AS age_band,
-       count(*)
-  FROM customers GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 8;
+SELECT age(id_number, DATE '2026-11-26') / 10 * 10 || 's' AS age_band,
+       count(*) FILTER (WHERE gender(id_number) = 'F') AS women,
+       count(*) FILTER (WHERE gender(id_number) = 'M') AS men,
+       count(*) FILTER (WHERE region_code(id_number) LIKE '11%') AS registered_in_beijing
+  FROM customers GROUP BY 1 ORDER BY 1;
 
 \echo
 \echo '=== 5. Data-quality scan of legacy text data, without raising errors ==='
