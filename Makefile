@@ -18,6 +18,10 @@ OBJS = \
 	src/uscc.o \
 	src/cn_mobile.o \
 	src/bank_card.o \
+	src/envelope.o \
+	src/keys.o \
+	src/access.o \
+	src/protect.o \
 	src/parse_common.o \
 	src/parse_cn_id.o \
 	src/parse_uscc.o \
@@ -26,7 +30,7 @@ OBJS = \
 
 # pg_regress: sql/<name>.sql against expected/<name>.out, in a temporary
 # instance whose configuration preloads the library.
-REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic
+REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 
 # Isolation specs: test/isolation/specs/<name>.spec.

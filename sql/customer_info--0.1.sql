@@ -4,6 +4,9 @@
 \echo Use "CREATE EXTENSION customer_info CASCADE" to load this file. \quit
 
 COMMENT ON SCHEMA ci IS 'customer_info: identifier types, masks and policy functions';
+-- The types and masks are for everyone; policy tables and functions
+-- revoke what is not.
+GRANT USAGE ON SCHEMA ci TO PUBLIC;
 
 -------------------------------------------------------------------------------
 -- ci.cn_id: resident identity card number (GB 11643-1999)
@@ -693,3 +696,185 @@ CREATE FUNCTION ci.mask_keep(text, integer, integer) RETURNS text
 	AS 'MODULE_PATHNAME', 'ci_mask_keep_sql'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ci.mask_keep(text, integer, integer) IS 'keeps the first n and last m characters, one * for each other character';
+
+-------------------------------------------------------------------------------
+-- Roles (cluster-wide; they outlive DROP EXTENSION, and existing ones are
+-- kept)
+-------------------------------------------------------------------------------
+
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles
+				   WHERE rolname OPERATOR(pg_catalog.=) 'customer_info_admin') THEN
+		CREATE ROLE customer_info_admin NOLOGIN;
+		COMMENT ON ROLE customer_info_admin IS
+			'customer_info: declares policy (protected columns, access levels) and rotates keys';
+	END IF;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Keys and policy tables (registered for pg_dump: they travel with the data)
+-------------------------------------------------------------------------------
+
+CREATE TABLE ci.data_key (
+	key_id		integer PRIMARY KEY CHECK (key_id > 0),
+	suite		text NOT NULL CHECK (suite IN ('aes-256-gcm', 'sm4-sm3')),
+	status		text NOT NULL CHECK (status IN ('active', 'retiring', 'retired')),
+	wrapped		bytea NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	retired_at	timestamptz
+);
+CREATE UNIQUE INDEX data_key_one_active ON ci.data_key ((true))
+	WHERE status = 'active';
+COMMENT ON TABLE ci.data_key IS
+	'data keys, each wrapped by the root key; only the active one seals new values';
+SELECT pg_catalog.pg_extension_config_dump('ci.data_key', '');
+REVOKE ALL ON ci.data_key FROM PUBLIC;
+GRANT SELECT (key_id, suite, status, created_at, retired_at) ON ci.data_key
+	TO customer_info_admin;
+
+CREATE TABLE ci.protected_column (
+	relid		regclass NOT NULL,
+	attname		name NOT NULL,
+	column_id	uuid NOT NULL UNIQUE DEFAULT pg_catalog.gen_random_uuid(),
+	kind		text NOT NULL CHECK (kind IN ('cn_id', 'uscc', 'cn_mobile', 'bank_card',
+											  'email', 'name', 'address', 'text')),
+	category	text NOT NULL CHECK (category IN ('C1', 'C2', 'C3')),
+	searchable	boolean NOT NULL,
+	index_attname name,
+	index_key	bytea,
+	protected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (relid, attname),
+	CHECK (searchable = (index_attname IS NOT NULL AND index_key IS NOT NULL))
+);
+COMMENT ON TABLE ci.protected_column IS
+	'protected (encrypted) columns: kind, JR/T 0171-2020 category, stable column id, blind-index key (wrapped)';
+SELECT pg_catalog.pg_extension_config_dump('ci.protected_column', '');
+REVOKE ALL ON ci.protected_column FROM PUBLIC;
+GRANT SELECT (relid, attname, kind, category, searchable, index_attname, protected_at)
+	ON ci.protected_column TO customer_info_admin;
+
+CREATE TABLE ci.access_level (
+	role		regrole NOT NULL,
+	level		text NOT NULL CHECK (level IN ('clear', 'masked', 'none')),
+	category	text CHECK (category IN ('C1', 'C2', 'C3')),
+	relid		regclass,
+	attname		name,
+	granted_by	regrole NOT NULL,
+	granted_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CHECK ((relid IS NULL) = (attname IS NULL)),
+	CHECK ((category IS NULL) <> (relid IS NULL))
+);
+CREATE UNIQUE INDEX access_level_category ON ci.access_level (role, category)
+	WHERE relid IS NULL;
+CREATE UNIQUE INDEX access_level_column ON ci.access_level (role, relid, attname)
+	WHERE relid IS NOT NULL;
+COMMENT ON TABLE ci.access_level IS
+	'access levels (clear, masked, none) of roles, per category or per protected column';
+SELECT pg_catalog.pg_extension_config_dump('ci.access_level', '');
+REVOKE ALL ON ci.access_level FROM PUBLIC;
+GRANT SELECT ON ci.access_level TO customer_info_admin;
+
+-- Row changes send no invalidation: these tell every backend's caches.
+CREATE FUNCTION ci.policy_changed() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ci_policy_changed'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.policy_changed() IS
+	'statement trigger: invalidates the cached keys and policy in every backend';
+REVOKE ALL ON FUNCTION ci.policy_changed() FROM PUBLIC;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.data_key FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.protected_column FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.access_level FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+
+-------------------------------------------------------------------------------
+-- Protected columns
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION ci.protect_trigger() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ci_protect_trigger'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.protect_trigger() IS
+	'row trigger of protected tables: validates, encrypts and indexes plaintext; keeps authentic envelopes';
+
+CREATE FUNCTION ci.protect(tbl regclass, col name, kind text,
+						   category text DEFAULT 'C2',
+						   searchable boolean DEFAULT false)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_protect'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.protect(regclass, name, text, text, boolean) IS
+	'encrypts a column (and its existing values), validating by kind; searchable adds a blind index <col>_bidx';
+REVOKE ALL ON FUNCTION ci.protect(regclass, name, text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.protect(regclass, name, text, text, boolean) TO customer_info_admin;
+
+CREATE FUNCTION ci.unprotect(tbl regclass, col name) RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_unprotect'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.unprotect(regclass, name) IS
+	'decrypts a protected column in place and removes its policy and blind index';
+REVOKE ALL ON FUNCTION ci.unprotect(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.unprotect(regclass, name) TO customer_info_admin;
+
+CREATE FUNCTION ci.reveal(row_value record, col name) RETURNS text
+	AS 'MODULE_PATHNAME', 'ci_reveal'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.reveal(record, name) IS
+	'plaintext of a protected column of a table row, for roles at level clear: SELECT ci.reveal(c, ''id_number'') FROM customers c';
+
+CREATE FUNCTION ci.lookup(tbl regclass, col name, value text) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'ci_lookup'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.lookup(regclass, name, text) IS
+	'blind index of a plaintext: WHERE <col>_bidx = ci.lookup(tbl, col, value) finds its rows with one index scan';
+
+CREATE FUNCTION ci.envelope_key_id(text) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ci_envelope_key_id'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ci.envelope_key_id(text) IS
+	'data key id in the header of a stored envelope, or NULL if the text is not one';
+
+CREATE FUNCTION ci.rotate_key(suite text DEFAULT NULL) RETURNS integer
+	AS 'MODULE_PATHNAME', 'ci_rotate_key'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.rotate_key(text) IS
+	'creates a new active data key (suite aes-256-gcm or sm4-sm3, default: that of the current key); the old one is retiring';
+REVOKE ALL ON FUNCTION ci.rotate_key(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.rotate_key(text) TO customer_info_admin;
+
+CREATE FUNCTION ci.key_usage(OUT key_id integer, OUT tbl regclass,
+							 OUT column_name text, OUT "values" bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'ci_key_usage'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.key_usage() IS
+	'how many stored values each data key protects, per protected column (key_id NULL: not yet encrypted)';
+REVOKE ALL ON FUNCTION ci.key_usage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.key_usage() TO customer_info_admin;
+
+-------------------------------------------------------------------------------
+-- Access levels
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION ci.grant_level(role regrole, level text, category text DEFAULT NULL,
+							   tbl regclass DEFAULT NULL, col name DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_grant_level'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.grant_level(regrole, text, text, regclass, name) IS
+	'gives a role an access level (clear, masked, none) for a category (C1-C3) or, with tbl and col, for one protected column';
+REVOKE ALL ON FUNCTION ci.grant_level(regrole, text, text, regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.grant_level(regrole, text, text, regclass, name) TO customer_info_admin;
+
+CREATE FUNCTION ci.revoke_level(role regrole, category text DEFAULT NULL,
+								tbl regclass DEFAULT NULL, col name DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_revoke_level'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.revoke_level(regrole, text, regclass, name) IS
+	'removes a role''s access level for a category or one protected column';
+REVOKE ALL ON FUNCTION ci.revoke_level(regrole, text, regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.revoke_level(regrole, text, regclass, name) TO customer_info_admin;

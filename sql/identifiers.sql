@@ -39,11 +39,13 @@ SELECT opc.opcname, am.amname, opc.opcdefault
   FROM pg_opclass opc JOIN pg_am am ON am.oid = opc.opcmethod
  WHERE opc.opcnamespace = 'ci'::regnamespace ORDER BY 1, 2;
 
--- All mask, validity and accessor functions are IMMUTABLE STRICT
--- PARALLEL SAFE (usable in indexes, views and parallel plans).
+-- All type, mask, validity and accessor functions are IMMUTABLE STRICT
+-- PARALLEL SAFE (usable in indexes, views and parallel plans); only the
+-- policy functions, which read or change policy tables, are not.
 SELECT p.oid::regprocedure AS not_immutable_strict_parallel_safe
   FROM pg_proc p WHERE p.pronamespace = 'ci'::regnamespace
-   AND NOT (p.provolatile = 'i' AND p.proisstrict AND p.proparallel = 's');
+   AND NOT (p.provolatile = 'i' AND p.proisstrict AND p.proparallel = 's')
+ ORDER BY p.oid;
 
 -- Only comparison and hash functions are LEAKPROOF.
 SELECT p.proname FROM pg_proc p

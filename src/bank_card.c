@@ -14,7 +14,7 @@
 
 #include "ident.h"
 
-static const CiIdentType bank_card_type = {
+const CiIdentType ci_bank_card_type = {
 	.typname = "ci.bank_card",
 	.noun = "payment card number",
 	.length_rule = "12 to 19 digits",
@@ -27,7 +27,7 @@ static const CiIdentType bank_card_type = {
 	.format = ci_format_bank_card,
 };
 
-CI_IDENT_SQL_FUNCTIONS(bank_card, bank_card_type)
+CI_IDENT_SQL_FUNCTIONS(bank_card, ci_bank_card_type)
 
 PG_FUNCTION_INFO_V1(bank_card_bin);
 PG_FUNCTION_INFO_V1(bank_card_is_unionpay);

@@ -18,7 +18,7 @@
 
 #include "ident.h"
 
-static const CiIdentType cn_id_type = {
+const CiIdentType ci_cn_id_type = {
 	.typname = "ci.cn_id",
 	.noun = "resident ID number",
 	.length_rule = "18 characters, or 15 digits in the legacy format",
@@ -31,7 +31,7 @@ static const CiIdentType cn_id_type = {
 	.format = ci_format_cn_id,
 };
 
-CI_IDENT_SQL_FUNCTIONS(cn_id, cn_id_type)
+CI_IDENT_SQL_FUNCTIONS(cn_id, ci_cn_id_type)
 
 PG_FUNCTION_INFO_V1(cn_id_birth_date);
 PG_FUNCTION_INFO_V1(cn_id_gender);

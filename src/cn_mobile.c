@@ -12,7 +12,7 @@
 
 #include "ident.h"
 
-static const CiIdentType cn_mobile_type = {
+const CiIdentType ci_cn_mobile_type = {
 	.typname = "ci.cn_mobile",
 	.noun = "mainland mobile number",
 	.length_rule = "11 digits after an optional country code +86",
@@ -25,4 +25,4 @@ static const CiIdentType cn_mobile_type = {
 	.format = ci_format_cn_mobile,
 };
 
-CI_IDENT_SQL_FUNCTIONS(cn_mobile, cn_mobile_type)
+CI_IDENT_SQL_FUNCTIONS(cn_mobile, ci_cn_mobile_type)

@@ -16,6 +16,8 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "keys.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
@@ -34,5 +36,7 @@ _PG_init(void)
 				 errmsg("customer_info must be loaded via shared_preload_libraries"),
 				 errhint("Add customer_info to shared_preload_libraries in postgresql.conf and restart the server.")));
 
+	ci_keys_init();
 	MarkGUCPrefixReserved("customer_info");
+	ci_keys_load_root();
 }

@@ -107,6 +107,20 @@ ident_parse(const CiIdentType *type, const char *str, size_t len)
 	return ident_to_datum(type, &value);
 }
 
+/*
+ * The canonical text of str as the type's value, into buf (at least
+ * CI_IDENT_BUFSIZE bytes); a masked error if str is not valid.
+ */
+void
+ci_ident_canonical(const CiIdentType *type, const char *str, size_t len,
+				   char *buf)
+{
+	CiIdentValue value;
+
+	ci_ident_get(type, ident_parse(type, str, len), &value);
+	type->format(&value, buf);
+}
+
 Datum
 ci_ident_in(const CiIdentType *type, FunctionCallInfo fcinfo)
 {

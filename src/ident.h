@@ -45,6 +45,13 @@ extern Datum ci_ident_mask_text(const CiIdentType *type,
 
 extern void ci_ident_get(const CiIdentType *type, Datum datum,
 						 CiIdentValue *value);
+extern void ci_ident_canonical(const CiIdentType *type, const char *str,
+							   size_t len, char *buf);
+
+extern const CiIdentType ci_cn_id_type;
+extern const CiIdentType ci_uscc_type;
+extern const CiIdentType ci_cn_mobile_type;
+extern const CiIdentType ci_bank_card_type;
 extern text *ci_mask_keep_text(const char *str, size_t len, int head,
 							   int tail, int max_stars);
 

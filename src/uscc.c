@@ -16,7 +16,7 @@
 
 #include "ident.h"
 
-static const CiIdentType uscc_type = {
+const CiIdentType ci_uscc_type = {
 	.typname = "ci.uscc",
 	.noun = "unified social credit code",
 	.length_rule = "18 characters",
@@ -29,7 +29,7 @@ static const CiIdentType uscc_type = {
 	.format = ci_format_uscc,
 };
 
-CI_IDENT_SQL_FUNCTIONS(uscc, uscc_type)
+CI_IDENT_SQL_FUNCTIONS(uscc, ci_uscc_type)
 
 PG_FUNCTION_INFO_V1(uscc_eq);
 PG_FUNCTION_INFO_V1(uscc_ne);
@@ -177,7 +177,7 @@ uscc_text(FunctionCallInfo fcinfo, char *buf)
 {
 	CiIdentValue value;
 
-	ci_ident_get(&uscc_type, PG_GETARG_DATUM(0), &value);
+	ci_ident_get(&ci_uscc_type, PG_GETARG_DATUM(0), &value);
 	ci_format_uscc(&value, buf);
 }
 

@@ -1,0 +1,187 @@
+--
+-- protect: encrypted columns, transparent writes, blind-index search,
+-- reveal for authorised roles, tampering, rotation and the SM suite.
+--
+-- The temporary instance's root key comes from customer_info.key_command
+-- (test/regress.conf).  Envelopes are random, so only facts about them are
+-- printed, never the envelopes themselves.
+SET search_path = public, ci;
+SET client_min_messages = warning;
+CREATE ROLE regress_ci_admin LOGIN IN ROLE customer_info_admin;
+CREATE ROLE regress_ci_app LOGIN;
+CREATE ROLE regress_ci_analyst LOGIN;
+RESET client_min_messages;
+
+CREATE TABLE customers (
+	id			integer PRIMARY KEY,
+	name		text,
+	id_number	ci.cn_id,
+	mobile		text,
+	note		text
+);
+GRANT SELECT, INSERT, UPDATE, DELETE ON customers TO regress_ci_app;
+GRANT SELECT ON customers TO regress_ci_analyst;
+INSERT INTO customers VALUES
+	(1, '张三', '11010519491231002X', '13800138000', 'existing row'),
+	(2, '李四', '440305199002280028', '+86 150 1234 5678', 'existing row');
+
+-- Only customer_info_admin may protect a column.
+SET ROLE regress_ci_app;
+SELECT ci.protect('customers', 'id_number', 'cn_id');
+RESET ROLE;
+
+SET ROLE regress_ci_admin;
+-- bad arguments
+SELECT ci.protect('customers', 'id_number', 'passport');
+SELECT ci.protect('customers', 'id_number', 'cn_id', 'C9');
+SELECT ci.protect('customers', 'no_such_column', 'cn_id');
+SELECT ci.protect('customers', 'id', 'text');
+-- the ID number, searchable; the mobile number, not
+SELECT ci.protect('customers', 'id_number', 'cn_id', 'C2', searchable => true);
+SELECT ci.protect('customers', 'mobile', 'cn_mobile', 'C2');
+SELECT ci.protect('customers', 'mobile', 'cn_mobile', 'C2');
+RESET ROLE;
+
+-- The column became text holding envelopes; a blind-index column was added.
+\d customers
+SELECT id, id_number LIKE 'ci:%' AS id_sealed, mobile LIKE 'ci:%' AS mobile_sealed,
+       ci.envelope_key_id(id_number) AS key_id, id_number_bidx IS NOT NULL AS indexed
+  FROM customers ORDER BY id;
+-- no plaintext anywhere in the stored rows
+SELECT count(*) AS rows_with_plaintext FROM customers c
+ WHERE c::text LIKE '%19491231002X%' OR c::text LIKE '%199002280028%'
+    OR c::text LIKE '%13800138000%' OR c::text LIKE '%15012345678%';
+
+-- Transparent writes: INSERT, UPDATE, COPY, upsert, all validated by kind.
+SET ROLE regress_ci_app;
+INSERT INTO customers (id, name, id_number, mobile) VALUES
+	(3, '王五', '110105491231002', '13912345678');
+INSERT INTO customers (id, name, id_number) VALUES (4, '赵六', '110105194912310021');
+INSERT INTO customers (id, name, mobile) VALUES (4, '赵六', '12800138000');
+UPDATE customers SET mobile = '+86 139-0000-0000' WHERE id = 2;
+COPY customers (id, name, id_number, mobile) FROM stdin;
+5	孙七	310115198506150049	15900000001
+6	周八	810000198001010014	\N
+\.
+INSERT INTO customers (id, name, id_number) VALUES (6, '周八', '330106200601010105')
+	ON CONFLICT (id) DO UPDATE SET id_number = excluded.id_number, note = 'upserted';
+SELECT id, id_number LIKE 'ci:%' AS sealed, mobile IS NULL OR mobile LIKE 'ci:%' AS mobile_ok,
+       note
+  FROM customers ORDER BY id;
+RESET ROLE;
+
+-- Reveal: superusers and roles at level clear only.
+SELECT id, ci.reveal(c, 'id_number') AS id_number, ci.reveal(c, 'mobile') AS mobile
+  FROM customers c ORDER BY id;
+SET ROLE regress_ci_analyst;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 1;
+SELECT ci.grant_level('regress_ci_analyst', 'clear', 'C2');
+RESET ROLE;
+SET ROLE regress_ci_admin;
+SELECT ci.grant_level('regress_ci_analyst', 'clear', tbl => 'customers', col => 'id_number');
+RESET ROLE;
+SET ROLE regress_ci_analyst;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 1;
+SELECT ci.reveal(c, 'mobile') FROM customers c WHERE id = 1;
+RESET ROLE;
+SET ROLE regress_ci_admin;
+SELECT ci.revoke_level('regress_ci_analyst', tbl => 'customers', col => 'id_number');
+SELECT ci.grant_level('regress_ci_analyst', 'clear', 'C3');
+RESET ROLE;
+SET ROLE regress_ci_analyst;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 1;
+RESET ROLE;
+-- reveal needs a table row and a protected column
+SELECT ci.reveal(ROW(1, 2), 'id_number');
+SELECT ci.reveal(c, 'note') FROM customers c WHERE id = 1;
+
+-- Blind-index search: the legacy spelling finds the same person, by index.
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT id FROM customers WHERE id_number_bidx = ci.lookup('customers', 'id_number', '110105491231002');
+RESET enable_seqscan;
+SELECT id FROM customers
+ WHERE id_number_bidx = ci.lookup('customers', 'id_number', '110105491231002') ORDER BY id;
+-- duplicate registrations, without decrypting
+SELECT array_agg(id ORDER BY id) AS same_person FROM customers
+ GROUP BY id_number_bidx HAVING count(*) > 1;
+SELECT ci.lookup('customers', 'id_number', 'not an id');
+SELECT ci.lookup('customers', 'mobile', '13800138000');
+SET ROLE regress_ci_app;
+SELECT count(*) FROM customers
+ WHERE id_number_bidx = ci.lookup('customers', 'id_number', '11010519491231002X');
+RESET ROLE;
+CREATE ROLE regress_ci_nobody LOGIN;
+SET ROLE regress_ci_nobody;
+SELECT ci.lookup('customers', 'id_number', '11010519491231002X');
+RESET ROLE;
+
+-- An envelope moved to another row or column is refused.
+UPDATE customers SET id_number = (SELECT id_number FROM customers WHERE id = 2) WHERE id = 1;
+UPDATE customers SET mobile = (SELECT id_number FROM customers WHERE id = 1) WHERE id = 1;
+-- Restoring a row with its own envelope keeps it unchanged.
+CREATE TEMP TABLE saved AS SELECT * FROM customers WHERE id IN (1, 2);
+DELETE FROM customers WHERE id IN (1, 2);
+INSERT INTO customers SELECT * FROM saved;
+SELECT count(*) AS unchanged FROM customers c JOIN saved s USING (id)
+ WHERE c.id_number = s.id_number AND c.mobile = s.mobile
+   AND c.id_number_bidx = s.id_number_bidx;
+
+-- Tampering with stored values (trigger disabled, as a superuser could):
+-- every change is detected when the value is read.
+ALTER TABLE customers DISABLE TRIGGER zzz_customer_info_protect;
+UPDATE customers SET id_number = (SELECT id_number FROM customers WHERE id = 2) WHERE id = 1;
+UPDATE customers SET id_number = (SELECT mobile FROM customers WHERE id = 3) WHERE id = 3;
+UPDATE customers SET id_number = overlay(id_number placing
+	CASE substr(id_number, 30, 1) WHEN 'A' THEN 'B' ELSE 'A' END from 30 for 1) WHERE id = 5;
+UPDATE customers SET id_number = left(id_number, length(id_number) - 8) WHERE id = 6;
+UPDATE customers SET id_number = 'ci:Ag' || substr(id_number, 6) WHERE id = 2;
+UPDATE customers SET mobile = 'not encrypted' WHERE id = 2;
+ALTER TABLE customers ENABLE TRIGGER zzz_customer_info_protect;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 1;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 3;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 5;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 6;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 2;
+SELECT ci.reveal(c, 'mobile') FROM customers c WHERE id = 2;
+-- repair by writing plaintext again
+UPDATE customers SET id_number = '11010519491231002X' WHERE id = 1;
+UPDATE customers SET id_number = '440305199002280028', mobile = '13900000000' WHERE id = 2;
+UPDATE customers SET id_number = '310115198506150049' WHERE id = 5;
+UPDATE customers SET id_number = '330106200601010105' WHERE id = 6;
+UPDATE customers SET id_number = '11010519491231002X' WHERE id = 3;
+
+-- Rotation: a new key seals new writes at once; old values still open.
+SET ROLE regress_ci_app;
+SELECT ci.rotate_key();
+RESET ROLE;
+SET ROLE regress_ci_admin;
+SELECT ci.rotate_key('sm4-sm3') AS new_key;
+SELECT key_id, suite, status FROM ci.data_key ORDER BY key_id;
+SELECT wrapped FROM ci.data_key;
+RESET ROLE;
+INSERT INTO customers (id, name, id_number, mobile) VALUES (7, '吴九', '510107197710123454', '18600000000');
+SELECT id, ci.envelope_key_id(id_number) AS key_id, ci.reveal(c, 'id_number') AS id_number
+  FROM customers c ORDER BY id;
+SET ROLE regress_ci_admin;
+SELECT * FROM ci.key_usage() ORDER BY tbl::text, column_name, key_id;
+RESET ROLE;
+
+-- Unprotect: decrypted in place, policy, blind index and trigger gone.
+SET ROLE regress_ci_admin;
+SELECT ci.unprotect('customers', 'mobile');
+SELECT ci.unprotect('customers', 'mobile');
+SELECT ci.unprotect('customers', 'id_number');
+RESET ROLE;
+SELECT id, id_number, mobile FROM customers ORDER BY id;
+\d customers
+SELECT count(*) FROM ci.protected_column;
+
+DROP TABLE customers;
+DROP ROLE regress_ci_nobody;
+SET ROLE regress_ci_admin;
+SELECT ci.revoke_level('regress_ci_analyst', 'C3');
+RESET ROLE;
+DROP ROLE regress_ci_analyst;
+DROP ROLE regress_ci_app;
+DROP ROLE regress_ci_admin;

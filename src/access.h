@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * access.h
+ *	  Access levels of roles to protected columns.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CI_ACCESS_H
+#define CI_ACCESS_H
+
+typedef enum CiAccessLevel
+{
+	CI_LEVEL_NONE = 0,
+	CI_LEVEL_MASKED = 1,
+	CI_LEVEL_CLEAR = 2
+} CiAccessLevel;
+
+extern CiAccessLevel ci_access_level(Oid relid, const char *attname,
+									 const char *category);
+
+#endif							/* CI_ACCESS_H */

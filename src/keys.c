@@ -1,0 +1,484 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys.c
+ *	  The root key and the data keys it wraps.
+ *
+ * The root key comes from outside the database, once, when the postmaster
+ * loads the library: customer_info.key_command is run and must print 64
+ * hex digits, or customer_info.key_file names a file holding them.  Both
+ * settings are PGC_POSTMASTER and superuser-only.  The key then lives only
+ * in process memory (backends inherit it through fork()); it is never
+ * written to a table, a setting, the log or an error.  If it cannot be
+ * read, the server starts anyway: the cause is logged once, and every
+ * operation that needs it fails with an error naming the settings.
+ *
+ * Data keys are random 256-bit keys, stored in ci.data_key wrapped (an
+ * envelope, see envelope.h) under a key derived from the root key with
+ * HKDF.  Each backend keeps the unwrapped keys in a cache that a relcache
+ * invalidation of ci.data_key empties (and wipes), so a rotation committed
+ * elsewhere is seen by the next statement.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+
+#include "keys.h"
+
+#define ROOT_KEY_HEX_LEN	(2 * CI_KEY_LEN)
+#define MAX_DATA_KEYS		1024
+
+static char *key_command = NULL;
+static char *key_file = NULL;
+
+static uint8 root_key[CI_KEY_LEN];
+static bool root_key_loaded = false;
+/* Why there is no root key: never contains key material. */
+static const char *root_key_problem = NULL;
+
+/* The backend's cache of unwrapped data keys. */
+static CiDataKey *key_cache = NULL;
+static int	key_cache_count = 0;
+static bool key_cache_valid = false;
+static Oid	data_key_relid = InvalidOid;
+
+void
+ci_keys_init(void)
+{
+	DefineCustomStringVariable("customer_info.key_command",
+							   "Command that prints the root key (64 hex digits).",
+							   "Run once by the postmaster at start.",
+							   &key_command, NULL, PGC_POSTMASTER,
+							   GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("customer_info.key_file",
+							   "File holding the root key (64 hex digits).",
+							   "Read once by the postmaster at start.",
+							   &key_file, NULL, PGC_POSTMASTER,
+							   GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse 64 hex digits (surrounding white space allowed) into root_key. */
+static bool
+parse_root_key(const char *buf, size_t len)
+{
+	size_t		start = 0;
+	uint8		key[CI_KEY_LEN];
+
+	while (start < len && isspace((unsigned char) buf[start]))
+		start++;
+	while (len > start && isspace((unsigned char) buf[len - 1]))
+		len--;
+	if (len - start != ROOT_KEY_HEX_LEN)
+	{
+		root_key_problem = "the key is not 64 hexadecimal digits long";
+		return false;
+	}
+	for (size_t i = 0; i < CI_KEY_LEN; i++)
+	{
+		int			hi = hex_value(buf[start + 2 * i]);
+		int			lo = hex_value(buf[start + 2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+		{
+			explicit_bzero(key, sizeof(key));
+			root_key_problem = "the key contains characters that are not hexadecimal digits";
+			return false;
+		}
+		key[i] = (uint8) (hi << 4 | lo);
+	}
+	memcpy(root_key, key, CI_KEY_LEN);
+	explicit_bzero(key, sizeof(key));
+	return true;
+}
+
+/*
+ * Read the root key.  Called by the postmaster from _PG_init; the outcome
+ * (never the key) is logged.
+ */
+void
+ci_keys_load_root(void)
+{
+	char		buf[ROOT_KEY_HEX_LEN + 64];
+	size_t		len = 0;
+	const char *source = NULL;
+
+	if (key_command && key_command[0] && key_file && key_file[0])
+		root_key_problem = "both customer_info.key_command and customer_info.key_file are set";
+	else if (key_command && key_command[0])
+	{
+		FILE	   *fh;
+		int			rc;
+
+		source = "customer_info.key_command";
+		fh = OpenPipeStream(key_command, "r");
+		if (fh == NULL)
+			root_key_problem = "customer_info.key_command could not be run";
+		else
+		{
+			len = fread(buf, 1, sizeof(buf), fh);
+			rc = ClosePipeStream(fh);
+			if (rc != 0)
+				root_key_problem = "customer_info.key_command failed";
+			else if (parse_root_key(buf, len))
+				root_key_loaded = true;
+		}
+	}
+	else if (key_file && key_file[0])
+	{
+		FILE	   *fh;
+
+		source = "customer_info.key_file";
+		fh = AllocateFile(key_file, "r");
+		if (fh == NULL)
+			root_key_problem = "customer_info.key_file could not be read";
+		else
+		{
+			len = fread(buf, 1, sizeof(buf), fh);
+			FreeFile(fh);
+			if (parse_root_key(buf, len))
+				root_key_loaded = true;
+		}
+	}
+	else
+		root_key_problem = "neither customer_info.key_command nor customer_info.key_file is set";
+	explicit_bzero(buf, sizeof(buf));
+
+	if (root_key_loaded)
+		ereport(LOG,
+				(errmsg("customer_info: root key loaded from %s", source)));
+	else
+		ereport(WARNING,
+				(errmsg("customer_info: no root key, encryption is unavailable"),
+				 errdetail("The cause: %s.", root_key_problem)));
+}
+
+static const uint8 *
+get_root_key(void)
+{
+	if (!root_key_loaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("customer_info has no root key"),
+				 errdetail("The root key was not loaded at server start: %s.",
+						   root_key_problem ? root_key_problem : "unknown cause"),
+				 errhint("Set customer_info.key_command or customer_info.key_file in postgresql.conf and restart the server.")));
+	return root_key;
+}
+
+CiSuite
+ci_suite_from_name(const char *name)
+{
+	if (strcmp(name, "aes-256-gcm") == 0)
+		return CI_SUITE_AES_GCM;
+	if (strcmp(name, "sm4-sm3") == 0)
+		return CI_SUITE_SM4_SM3;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown cipher suite \"%s\"", name),
+			 errhint("The suites are \"aes-256-gcm\" and \"sm4-sm3\".")));
+	return CI_SUITE_AES_GCM;	/* keep compiler quiet */
+}
+
+const char *
+ci_suite_name(CiSuite suite)
+{
+	return suite == CI_SUITE_SM4_SM3 ? "sm4-sm3" : "aes-256-gcm";
+}
+
+/* The key that wraps secrets for purpose, derived from the root key. */
+static void
+wrapping_key(CiSuite suite, const char *purpose, uint8 *out)
+{
+	char	   *info = psprintf("customer_info wrap %s", purpose);
+
+	if (!ci_hkdf(suite, get_root_key(), CI_KEY_LEN, (const uint8 *) info,
+				 strlen(info), out, CI_KEY_LEN))
+		elog(ERROR, "HKDF failed");
+	pfree(info);
+}
+
+bytea *
+ci_wrap_secret(CiSuite suite, const uint8 *secret, const char *purpose)
+{
+	uint8		wkey[CI_KEY_LEN];
+	bytea	   *result = palloc(VARHDRSZ + CI_ENVELOPE_OVERHEAD + CI_KEY_LEN);
+	bool		ok;
+
+	wrapping_key(suite, purpose, wkey);
+	ok = ci_envelope_seal(suite, 0, wkey, (const uint8 *) purpose,
+						  strlen(purpose), secret, CI_KEY_LEN,
+						  (uint8 *) VARDATA(result));
+	explicit_bzero(wkey, sizeof(wkey));
+	if (!ok)
+		elog(ERROR, "could not wrap a key");
+	SET_VARSIZE(result, VARHDRSZ + CI_ENVELOPE_OVERHEAD + CI_KEY_LEN);
+	return result;
+}
+
+void
+ci_unwrap_secret(bytea *wrapped, const char *purpose, uint8 *secret)
+{
+	CiEnvelopeHeader header;
+	uint8		wkey[CI_KEY_LEN];
+	const uint8 *env = (const uint8 *) VARDATA_ANY(wrapped);
+	size_t		envlen = VARSIZE_ANY_EXHDR(wrapped);
+	CiOpenStatus status;
+
+	if (envlen != CI_ENVELOPE_OVERHEAD + CI_KEY_LEN ||
+		ci_envelope_header(env, envlen, &header) != CI_OPEN_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("wrapped key for %s is malformed", purpose)));
+	wrapping_key(header.suite, purpose, wkey);
+	status = ci_envelope_open(wkey, (const uint8 *) purpose, strlen(purpose),
+							  env, envlen, secret);
+	explicit_bzero(wkey, sizeof(wkey));
+	if (status != CI_OPEN_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PASSWORD),
+				 errmsg("the key for %s cannot be unwrapped with this server's root key", purpose),
+				 errhint("The server was started with a different root key than the one these keys were made under.")));
+}
+
+/*
+ * Role checks.  Privileged entry points say which role is missing.
+ */
+void
+ci_require_admin(const char *what)
+{
+	Oid			admin = get_role_oid("customer_info_admin", true);
+
+	if (superuser())
+		return;
+	if (!OidIsValid(admin) || !has_privs_of_role(GetUserId(), admin))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errdetail("Only members of role customer_info_admin may %s.", what)));
+}
+
+/*
+ * The extension's tables are read and written as their owner (the
+ * superuser who created the extension), so that callers need no privileges
+ * on them; the SQL that runs then is fixed text with parameters, and no
+ * user code can run under that identity.
+ */
+void
+ci_become_owner(Oid *save_userid, int *save_sec)
+{
+	Oid			nsp = get_namespace_oid("ci", false);
+	Oid			relid = get_relname_relid("data_key", nsp);
+	HeapTuple	tup;
+	Oid			owner;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table ci.data_key is missing");
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+
+	GetUserIdAndSecContext(save_userid, save_sec);
+	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+void
+ci_restore_user(Oid save_userid, int save_sec)
+{
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+static uint64 key_generation = 0;
+
+uint64
+ci_key_cache_generation(void)
+{
+	return key_generation;
+}
+
+static void
+key_cache_reset(void)
+{
+	key_generation++;
+	if (key_cache != NULL)
+		explicit_bzero(key_cache, sizeof(CiDataKey) * MAX_DATA_KEYS);
+	key_cache_count = 0;
+	key_cache_valid = false;
+}
+
+static void
+key_cache_invalidate(Datum arg pg_attribute_unused(), Oid relid)
+{
+	if (relid == InvalidOid || relid == data_key_relid)
+		key_cache_reset();
+}
+
+/* Unwrap every data key into the cache. */
+static void
+key_cache_load(void)
+{
+	static bool registered = false;
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+
+	if (key_cache_valid)
+		return;
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(key_cache_invalidate, (Datum) 0);
+		registered = true;
+	}
+	if (key_cache == NULL)
+		key_cache = MemoryContextAllocZero(TopMemoryContext,
+										   sizeof(CiDataKey) * MAX_DATA_KEYS);
+	key_cache_reset();
+	data_key_relid = get_relname_relid("data_key", get_namespace_oid("ci", false));
+
+	ci_become_owner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute("SELECT key_id, suite, status OPERATOR(pg_catalog.=) 'active', wrapped"
+					  " FROM ci.data_key WHERE status OPERATOR(pg_catalog.<>) 'retired'"
+					  " ORDER BY key_id", false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.data_key");
+	if (SPI_processed > MAX_DATA_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many data keys in use (%d at most)", MAX_DATA_KEYS),
+				 errhint("Re-encrypt the columns and retire old keys.")));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		CiDataKey  *k = &key_cache[i];
+		char	   *purpose;
+
+		k->key_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		k->suite = ci_suite_from_name(TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
+		k->active = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+		purpose = psprintf("data key %d", k->key_id);
+		ci_unwrap_secret(DatumGetByteaPP(SPI_getbinval(tup, desc, 4, &isnull)),
+						 purpose, k->key);
+		key_cache_count++;
+	}
+	SPI_finish();
+	ci_restore_user(save_userid, save_sec);
+	key_cache_valid = true;
+}
+
+bool
+ci_has_active_data_key(void)
+{
+	key_cache_load();
+	for (int i = 0; i < key_cache_count; i++)
+		if (key_cache[i].active)
+			return true;
+	return false;
+}
+
+const CiDataKey *
+ci_active_data_key(void)
+{
+	key_cache_load();
+	for (int i = 0; i < key_cache_count; i++)
+		if (key_cache[i].active)
+			return &key_cache[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("customer_info has no active data key"),
+			 errhint("A member of customer_info_admin creates one with SELECT ci.rotate_key().")));
+	return NULL;				/* keep compiler quiet */
+}
+
+const CiDataKey *
+ci_data_key(int32 key_id)
+{
+	key_cache_load();
+	for (int i = 0; i < key_cache_count; i++)
+		if (key_cache[i].key_id == key_id)
+			return &key_cache[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("data key %d does not exist or is retired", key_id)));
+	return NULL;				/* keep compiler quiet */
+}
+
+int32
+ci_create_data_key(CiSuite suite)
+{
+	uint8		key[CI_KEY_LEN];
+	Oid			save_userid;
+	int			save_sec;
+	int32		key_id;
+	bool		isnull;
+	bytea	   *wrapped;
+	char	   *purpose;
+	Oid			argtypes[3] = {INT4OID, TEXTOID, BYTEAOID};
+	Datum		values[3];
+
+	get_root_key();
+	ci_become_owner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* one rotation at a time; readers are not blocked */
+	if (SPI_execute("LOCK TABLE ci.data_key IN SHARE ROW EXCLUSIVE MODE", false, 0) < 0 ||
+		SPI_execute("SELECT COALESCE(pg_catalog.max(key_id), 0) OPERATOR(pg_catalog.+) 1"
+					" FROM ci.data_key", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.data_key");
+	key_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 1, &isnull));
+
+	if (!ci_random_bytes(key, CI_KEY_LEN))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random key")));
+	purpose = psprintf("data key %d", key_id);
+	wrapped = ci_wrap_secret(suite, key, purpose);
+	explicit_bzero(key, sizeof(key));
+
+	values[0] = Int32GetDatum(key_id);
+	values[1] = CStringGetTextDatum(ci_suite_name(suite));
+	values[2] = PointerGetDatum(wrapped);
+	if (SPI_execute("UPDATE ci.data_key SET status = 'retiring'"
+					" WHERE status OPERATOR(pg_catalog.=) 'active'", false, 0) != SPI_OK_UPDATE ||
+		SPI_execute_with_args("INSERT INTO ci.data_key (key_id, suite, status, wrapped)"
+							  " VALUES ($1, $2, 'active', $3)",
+							  3, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not store the new data key");
+	SPI_finish();
+	ci_restore_user(save_userid, save_sec);
+	key_cache_reset();
+	return key_id;
+}

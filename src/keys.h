@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * keys.h
+ *	  The root key, the data keys it wraps, and the settings that say where
+ *	  the root key comes from.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CI_KEYS_H
+#define CI_KEYS_H
+
+#include "envelope.h"
+
+/* A data key, unwrapped, as the per-backend cache holds it. */
+typedef struct CiDataKey
+{
+	int32		key_id;
+	CiSuite		suite;
+	bool		active;
+	uint8		key[CI_KEY_LEN];
+} CiDataKey;
+
+extern void ci_keys_init(void);
+extern void ci_keys_load_root(void);
+
+/* The active data key for new writes; an error if there is none. */
+extern const CiDataKey *ci_active_data_key(void);
+extern bool ci_has_active_data_key(void);
+/* Changes whenever the data key cache is emptied. */
+extern uint64 ci_key_cache_generation(void);
+/* A data key by id; an error if unknown or not unwrappable. */
+extern const CiDataKey *ci_data_key(int32 key_id);
+
+/* Create a new active data key (the first, or by rotation); its id. */
+extern int32 ci_create_data_key(CiSuite suite);
+
+/* Wrap and unwrap a column's 32-byte secret (e.g. a blind-index key). */
+extern bytea *ci_wrap_secret(CiSuite suite, const uint8 *secret,
+							 const char *purpose);
+extern void ci_unwrap_secret(bytea *wrapped, const char *purpose,
+							 uint8 *secret);
+
+extern CiSuite ci_suite_from_name(const char *name);
+extern const char *ci_suite_name(CiSuite suite);
+
+/* Role checks: an error naming the missing role. */
+extern void ci_require_admin(const char *what);
+
+/* Run catalog SQL as the owner of the extension's tables. */
+extern void ci_become_owner(Oid *save_userid, int *save_sec);
+extern void ci_restore_user(Oid save_userid, int save_sec);
+
+#endif							/* CI_KEYS_H */

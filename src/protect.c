@@ -1,0 +1,1273 @@
+/*-------------------------------------------------------------------------
+ *
+ * protect.c
+ *	  Protected columns: transparent encryption on write, blind indexes,
+ *	  reveal for authorised roles, lookup by value, key usage.
+ *
+ * ci.protect() records a column in ci.protected_column, gives it a random
+ * column id (its identity in associated data: a table OID changes across
+ * dump and restore, the column id travels with the policy), a blind-index
+ * key if it is searchable, a bytea column <name>_bidx with an index, and
+ * the row trigger zzz_customer_info_protect (named to run after the
+ * table's other BEFORE triggers).  From then on every INSERT, UPDATE, COPY
+ * FROM and INSERT ... ON CONFLICT passes through protect_trigger(), which
+ *	- keeps a value that is already an authentic envelope for this column
+ *	  and row (a restore from pg_dump, logical replication): never
+ *	  encrypted twice;
+ *	- otherwise treats the value as plaintext: validates and normalises it
+ *	  by the column's kind (an ID number with a wrong check character is
+ *	  refused, naming the column), seals it under the active data key with
+ *	  the column's subkey, and sets the blind index.
+ * Stored values are text: "ci:" followed by the base64 of the envelope
+ * (envelope.h).  The associated data is the column id and the row's
+ * primary key, so an envelope copied to another row or column does not
+ * open there.
+ *
+ * Work on the user's table (altering it, encrypting existing rows,
+ * counting key usage) runs as the table's owner inside a
+ * security-restricted operation, as VACUUM does: the owner's triggers and
+ * index functions cannot borrow the caller's privileges.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/base64.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+#include "utils/uuid.h"
+
+#include "access.h"
+#include "ident.h"
+#include "keys.h"
+
+PG_FUNCTION_INFO_V1(ci_protect);
+PG_FUNCTION_INFO_V1(ci_unprotect);
+PG_FUNCTION_INFO_V1(ci_protect_trigger);
+PG_FUNCTION_INFO_V1(ci_reveal);
+PG_FUNCTION_INFO_V1(ci_lookup);
+PG_FUNCTION_INFO_V1(ci_rotate_key);
+PG_FUNCTION_INFO_V1(ci_key_usage);
+PG_FUNCTION_INFO_V1(ci_envelope_key_id);
+PG_FUNCTION_INFO_V1(ci_policy_changed);
+
+#define ENVELOPE_PREFIX		"ci:"
+#define ENVELOPE_PREFIX_LEN	3
+#define COLUMN_ID_LEN		16
+#define TRIGGER_NAME		"zzz_customer_info_protect"
+
+typedef enum CiKind
+{
+	KIND_CN_ID,
+	KIND_USCC,
+	KIND_CN_MOBILE,
+	KIND_BANK_CARD,
+	KIND_EMAIL,
+	KIND_NAME,
+	KIND_ADDRESS,
+	KIND_TEXT
+} CiKind;
+
+static const char *const kind_names[] = {
+	"cn_id", "uscc", "cn_mobile", "bank_card", "email", "name", "address", "text"
+};
+
+typedef struct ProtectedColumn
+{
+	AttrNumber	attnum;
+	AttrNumber	bidx_attnum;	/* InvalidAttrNumber unless searchable */
+	NameData	attname;
+	uint8		column_id[COLUMN_ID_LEN];
+	CiKind		kind;
+	char		category[3];
+	CiSuite		index_suite;
+	uint8		index_key[CI_KEY_LEN];
+} ProtectedColumn;
+
+typedef struct TablePolicy
+{
+	Oid			relid;			/* hash key */
+	int			ncolumns;
+	ProtectedColumn *columns;
+	int			npk;
+	AttrNumber	pk[INDEX_MAX_KEYS];
+} TablePolicy;
+
+/*
+ * While ci.unprotect() decrypts a column in place, ci.reveal() of that
+ * column needs no access level (the values are about to become plaintext
+ * in the table anyway); of any other column it does.
+ */
+static Oid	unprotect_relid = InvalidOid;
+static NameData unprotect_attname;
+
+/*
+ * The policy cache.  Loading a policy runs SPI and catalog lookups, which
+ * may process invalidations that empty the cache, so a policy is built
+ * apart and entered only if no invalidation came meanwhile; and callers
+ * get a copy in their memory context, which stays valid whatever happens
+ * to the cache while they use it.
+ */
+static HTAB *policy_cache = NULL;
+static MemoryContext policy_context = NULL;
+static Oid	policy_relid = InvalidOid;
+static uint64 policy_generation = 0;
+
+/*
+ * Column subkeys, HKDF(data key, column id), remembered for the last few
+ * (data key, column) pairs, and forgotten (wiped) whenever the data key
+ * cache is.
+ */
+#define SUBKEY_SLOTS 16
+typedef struct SubkeySlot
+{
+	int32		key_id;			/* 0: empty */
+	uint8		column_id[COLUMN_ID_LEN];
+	uint8		subkey[CI_KEY_LEN];
+} SubkeySlot;
+
+static SubkeySlot subkeys[SUBKEY_SLOTS];
+static int	subkey_next = 0;
+static uint64 subkey_generation = 0;
+
+/*
+ * Invalidation: a change of ci.protected_column, or a relcache reset,
+ * empties the whole cache; a change of a protected table drops its entry.
+ * Keys are wiped before the memory goes.
+ */
+static void
+policy_entry_wipe(TablePolicy *tp)
+{
+	if (tp->columns)
+		explicit_bzero(tp->columns, sizeof(ProtectedColumn) * tp->ncolumns);
+}
+
+static void
+policy_cache_invalidate(Datum arg pg_attribute_unused(), Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	TablePolicy *tp;
+
+	policy_generation++;
+	if (policy_cache == NULL)
+		return;
+	if (relid != InvalidOid && relid != policy_relid)
+	{
+		tp = hash_search(policy_cache, &relid, HASH_FIND, NULL);
+		if (tp)
+		{
+			policy_entry_wipe(tp);
+			hash_search(policy_cache, &relid, HASH_REMOVE, NULL);
+		}
+		return;
+	}
+	hash_seq_init(&status, policy_cache);
+	while ((tp = hash_seq_search(&status)) != NULL)
+		policy_entry_wipe(tp);
+	hash_destroy(policy_cache);
+	policy_cache = NULL;
+	MemoryContextReset(policy_context);
+}
+
+static CiKind
+kind_from_name(const char *name)
+{
+	for (int i = 0; i < (int) lengthof(kind_names); i++)
+		if (strcmp(kind_names[i], name) == 0)
+			return (CiKind) i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown kind of data \"%s\"", name),
+			 errhint("The kinds are cn_id, uscc, cn_mobile, bank_card, email, name, address and text.")));
+	return KIND_TEXT;			/* keep compiler quiet */
+}
+
+/*
+ * Read the policy of a table into a new TablePolicy in the current memory
+ * context (ncolumns 0 if it has no protected column).
+ */
+static TablePolicy *
+load_policy(Oid relid)
+{
+	TablePolicy *tp = palloc0(sizeof(TablePolicy));
+	Oid			save_userid;
+	int			save_sec;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	Relation	rel;
+	Bitmapset  *pkattrs;
+	int			attno;
+
+	tp->relid = relid;
+	/* Read the policy as the owner of the extension's tables. */
+	ci_become_owner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = ObjectIdGetDatum(relid);
+	if (SPI_execute_with_args("SELECT attname, uuid_send(column_id), kind, category,"
+							  " index_attname, index_key"
+							  " FROM ci.protected_column"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  " ORDER BY attname",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.protected_column");
+
+	rel = RelationIdGetRelation(relid);
+	if (!RelationIsValid(rel))
+		elog(ERROR, "could not open relation with OID %u", relid);
+	if (SPI_processed > 0)
+		tp->columns = SPI_palloc(sizeof(ProtectedColumn) * SPI_processed);
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		ProtectedColumn *pc = &tp->columns[i];
+		bool		isnull;
+		bool		unsearchable;
+		char	   *name = NameStr(*DatumGetName(SPI_getbinval(tup, desc, 1, &isnull)));
+		bytea	   *colid = DatumGetByteaPP(SPI_getbinval(tup, desc, 2, &isnull));
+		Datum		idxname = SPI_getbinval(tup, desc, 5, &unsearchable);
+
+		memset(pc, 0, sizeof(*pc));
+		namestrcpy(&pc->attname, name);
+		pc->attnum = get_attnum(relid, name);
+		if (pc->attnum == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("protected column \"%s\" of table \"%s\" no longer exists",
+							name, RelationGetRelationName(rel)),
+					 errhint("Use ci.unprotect() to remove its policy.")));
+		memcpy(pc->column_id, VARDATA_ANY(colid), COLUMN_ID_LEN);
+		pc->kind = kind_from_name(TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull)));
+		strlcpy(pc->category, TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull)),
+				sizeof(pc->category));
+		pc->bidx_attnum = InvalidAttrNumber;
+		if (!unsearchable)
+		{
+			bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(tup, desc, 6, &isnull));
+			char	   *purpose = psprintf("blind index of column %s", name);
+
+			pc->bidx_attnum = get_attnum(relid, NameStr(*DatumGetName(idxname)));
+			if (pc->bidx_attnum == InvalidAttrNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("blind index column of \"%s\" of table \"%s\" no longer exists",
+								name, RelationGetRelationName(rel))));
+			ci_unwrap_secret(wrapped, purpose, pc->index_key);
+			pc->index_suite = (CiSuite) ((uint8 *) VARDATA_ANY(wrapped))[1];
+		}
+		tp->ncolumns++;
+	}
+
+	pkattrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	attno = -1;
+	while ((attno = bms_next_member(pkattrs, attno)) >= 0)
+		tp->pk[tp->npk++] = attno + FirstLowInvalidHeapAttributeNumber;
+	RelationClose(rel);
+
+	SPI_finish();
+	ci_restore_user(save_userid, save_sec);
+	if (tp->ncolumns > 0 && tp->npk == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has protected columns but no primary key",
+						get_rel_name(relid))));
+	return tp;
+}
+
+static TablePolicy *
+copy_policy(const TablePolicy *src, MemoryContext cxt)
+{
+	TablePolicy *tp = MemoryContextAlloc(cxt, sizeof(TablePolicy));
+
+	memcpy(tp, src, sizeof(TablePolicy));
+	tp->columns = NULL;
+	if (src->ncolumns > 0)
+	{
+		tp->columns = MemoryContextAlloc(cxt, sizeof(ProtectedColumn) * src->ncolumns);
+		memcpy(tp->columns, src->columns, sizeof(ProtectedColumn) * src->ncolumns);
+	}
+	return tp;
+}
+
+/*
+ * The policy of a table, as a copy the caller owns (wiped with
+ * free_policy()), or NULL if the table has no protected column.
+ */
+static TablePolicy *
+get_policy(Oid relid)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		CacheRegisterRelcacheCallback(policy_cache_invalidate, (Datum) 0);
+		registered = true;
+	}
+	if (policy_context == NULL)
+		policy_context = AllocSetContextCreate(TopMemoryContext,
+											   "customer_info policy",
+											   ALLOCSET_SMALL_SIZES);
+	for (;;)
+	{
+		TablePolicy *cached = NULL;
+		TablePolicy *tp;
+		uint64		generation = policy_generation;
+
+		if (policy_cache != NULL)
+			cached = hash_search(policy_cache, &relid, HASH_FIND, NULL);
+		if (cached != NULL)
+			return cached->ncolumns > 0 ? copy_policy(cached, CurrentMemoryContext) : NULL;
+
+		tp = load_policy(relid);
+		if (generation != policy_generation)
+		{
+			/* the policy may have changed while it was read: again */
+			if (tp->columns)
+				explicit_bzero(tp->columns, sizeof(ProtectedColumn) * tp->ncolumns);
+			continue;
+		}
+		if (policy_cache == NULL)
+		{
+			HASHCTL		ctl;
+
+			ctl.keysize = sizeof(Oid);
+			ctl.entrysize = sizeof(TablePolicy);
+			ctl.hcxt = policy_context;
+			policy_cache = hash_create("customer_info policy cache", 32, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+			policy_relid = get_relname_relid("protected_column",
+											 get_namespace_oid("ci", false));
+		}
+		cached = hash_search(policy_cache, &relid, HASH_ENTER, NULL);
+		{
+			TablePolicy *stored = copy_policy(tp, policy_context);
+
+			memcpy(cached, stored, sizeof(TablePolicy));
+			pfree(stored);
+		}
+		if (tp->ncolumns == 0)
+			return NULL;
+		return tp;
+	}
+}
+
+static void
+free_policy(TablePolicy *tp)
+{
+	if (tp == NULL)
+		return;
+	if (tp->columns)
+	{
+		explicit_bzero(tp->columns, sizeof(ProtectedColumn) * tp->ncolumns);
+		pfree(tp->columns);
+	}
+	pfree(tp);
+}
+
+static ProtectedColumn *
+find_column(TablePolicy *tp, Oid relid, const char *attname)
+{
+	for (int i = 0; tp && i < tp->ncolumns; i++)
+		if (strcmp(NameStr(tp->columns[i].attname), attname) == 0)
+			return &tp->columns[i];
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("column \"%s\" of table \"%s\" is not protected",
+					attname, get_rel_name(relid))));
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * Associated data: the column id, then each primary-key value as text,
+ * length-prefixed so that no two rows can produce the same bytes.
+ */
+static void
+build_aad(StringInfo aad, const ProtectedColumn *pc, TablePolicy *tp,
+		  HeapTuple tuple, TupleDesc desc)
+{
+	resetStringInfo(aad);
+	appendBinaryStringInfo(aad, (const char *) pc->column_id, COLUMN_ID_LEN);
+	for (int i = 0; i < tp->npk; i++)
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tuple, tp->pk[i], desc, &isnull);
+		Form_pg_attribute att = TupleDescAttr(desc, tp->pk[i] - 1);
+		Oid			outfn;
+		bool		varlena;
+		char	   *s;
+		uint32		len;
+		uint8		lenbuf[4];
+
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("primary key column \"%s\" is null", NameStr(att->attname))));
+		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
+		s = OidOutputFunctionCall(outfn, d);
+		len = (uint32) strlen(s);
+		lenbuf[0] = (uint8) (len >> 24);
+		lenbuf[1] = (uint8) (len >> 16);
+		lenbuf[2] = (uint8) (len >> 8);
+		lenbuf[3] = (uint8) len;
+		appendBinaryStringInfo(aad, (const char *) lenbuf, 4);
+		appendBinaryStringInfo(aad, s, len);
+	}
+}
+
+/* The column's subkey under a data key: HKDF(data key, column id). */
+static const uint8 *
+column_subkey(const ProtectedColumn *pc, const CiDataKey *dk)
+{
+	static const char label[] = "customer_info column ";
+	uint8		info[sizeof(label) + COLUMN_ID_LEN];
+	SubkeySlot *slot;
+
+	if (subkey_generation != ci_key_cache_generation())
+	{
+		explicit_bzero(subkeys, sizeof(subkeys));
+		subkey_generation = ci_key_cache_generation();
+	}
+	for (int i = 0; i < SUBKEY_SLOTS; i++)
+		if (subkeys[i].key_id == dk->key_id &&
+			memcmp(subkeys[i].column_id, pc->column_id, COLUMN_ID_LEN) == 0)
+			return subkeys[i].subkey;
+
+	slot = &subkeys[subkey_next];
+	subkey_next = (subkey_next + 1) % SUBKEY_SLOTS;
+	memcpy(info, label, sizeof(label) - 1);
+	memcpy(info + sizeof(label) - 1, pc->column_id, COLUMN_ID_LEN);
+	slot->key_id = 0;
+	if (!ci_hkdf(dk->suite, dk->key, CI_KEY_LEN, info,
+				 sizeof(label) - 1 + COLUMN_ID_LEN, slot->subkey, CI_KEY_LEN))
+		elog(ERROR, "HKDF failed");
+	memcpy(slot->column_id, pc->column_id, COLUMN_ID_LEN);
+	slot->key_id = dk->key_id;
+	return slot->subkey;
+}
+
+/* Decode "ci:<base64>" into a palloc'd envelope; NULL if it is not one. */
+static uint8 *
+decode_envelope(const char *s, size_t len, size_t *envlen)
+{
+	uint8	   *env;
+	int			n;
+
+	if (len < ENVELOPE_PREFIX_LEN ||
+		memcmp(s, ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN) != 0)
+		return NULL;
+	s += ENVELOPE_PREFIX_LEN;
+	len -= ENVELOPE_PREFIX_LEN;
+	env = palloc(pg_b64_dec_len((int) len) + 1);
+	n = pg_b64_decode(s, (int) len, (char *) env, pg_b64_dec_len((int) len));
+	if (n < CI_ENVELOPE_OVERHEAD)
+	{
+		pfree(env);
+		return NULL;
+	}
+	*envlen = (size_t) n;
+	return env;
+}
+
+/*
+ * Open an envelope of column pc; the plaintext (palloc'd, NUL-terminated)
+ * or NULL with *status set.
+ */
+static char *
+open_envelope(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
+			  StringInfo aad, CiOpenStatus *status)
+{
+	CiEnvelopeHeader header;
+	CiDataKey	dk;
+	char	   *pt;
+
+	*status = ci_envelope_header(env, envlen, &header);
+	if (*status != CI_OPEN_OK)
+		return NULL;
+	dk = *ci_data_key((int32) header.key_id);
+	pt = palloc(envlen - CI_ENVELOPE_OVERHEAD + 1);
+	*status = ci_envelope_open(column_subkey(pc, &dk), (const uint8 *) aad->data,
+							   aad->len, env, envlen, (uint8 *) pt);
+	explicit_bzero(&dk, sizeof(dk));
+	if (*status != CI_OPEN_OK)
+	{
+		pfree(pt);
+		return NULL;
+	}
+	pt[envlen - CI_ENVELOPE_OVERHEAD] = '\0';
+	return pt;
+}
+
+/* Error context: which protected column a bad value was meant for. */
+typedef struct ColumnContext
+{
+	const char *attname;
+	const char *relname;
+} ColumnContext;
+
+static void
+column_error_context(void *arg)
+{
+	ColumnContext *cc = (ColumnContext *) arg;
+
+	errcontext("protected column \"%s\" of table \"%s\"", cc->attname, cc->relname);
+}
+
+/*
+ * Validate and normalise a plaintext by the column's kind.  Returns the
+ * canonical form (palloc'd) or raises an error naming the column and the
+ * rule, with the value masked.
+ */
+static char *
+normalise_value(ProtectedColumn *pc, const char *relname, const char *s, size_t len)
+{
+	const CiIdentType *type = NULL;
+	char	   *out;
+	ErrorContextCallback errcb;
+	ColumnContext cc = {NameStr(pc->attname), relname};
+
+	switch (pc->kind)
+	{
+		case KIND_CN_ID:
+			type = &ci_cn_id_type;
+			break;
+		case KIND_USCC:
+			type = &ci_uscc_type;
+			break;
+		case KIND_CN_MOBILE:
+			type = &ci_cn_mobile_type;
+			break;
+		case KIND_BANK_CARD:
+			type = &ci_bank_card_type;
+			break;
+		case KIND_EMAIL:
+			{
+				const char *at = memchr(s, '@', len);
+
+				if (at == NULL || at == s || at == s + len - 1)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+							 errmsg("invalid email address for protected column \"%s\" of table \"%s\"",
+									NameStr(pc->attname), relname),
+							 errdetail("An email address has a local part, an \"@\" and a domain.")));
+			}
+			/* FALLTHROUGH */
+		default:
+			return pnstrdup(s, len);
+	}
+
+	errcb.callback = column_error_context;
+	errcb.arg = &cc;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	out = palloc(CI_IDENT_BUFSIZE);
+	ci_ident_canonical(type, s, len, out);
+	error_context_stack = errcb.previous;
+	return out;
+}
+
+static bytea *
+blind_index(ProtectedColumn *pc, const char *canonical)
+{
+	bytea	   *result = palloc(VARHDRSZ + CI_BLIND_INDEX_LEN);
+
+	if (!ci_blind_index(pc->index_suite, pc->index_key, (const uint8 *) canonical,
+						strlen(canonical), (uint8 *) VARDATA(result)))
+		elog(ERROR, "blind index computation failed");
+	SET_VARSIZE(result, VARHDRSZ + CI_BLIND_INDEX_LEN);
+	return result;
+}
+
+/* Seal a canonical plaintext as the stored text "ci:<base64>". */
+static text *
+seal_value(const ProtectedColumn *pc, const CiDataKey *dk, StringInfo aad,
+		   const char *canonical)
+{
+	size_t		ptlen = strlen(canonical);
+	size_t		envlen = CI_ENVELOPE_OVERHEAD + ptlen;
+	uint8	   *env = palloc(envlen);
+	int			b64len = pg_b64_enc_len((int) envlen);
+	text	   *result = palloc(VARHDRSZ + ENVELOPE_PREFIX_LEN + b64len);
+	int			n;
+
+	if (!ci_envelope_seal(dk->suite, (uint32) dk->key_id, column_subkey(pc, dk),
+						  (const uint8 *) aad->data, aad->len,
+						  (const uint8 *) canonical, ptlen, env))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("encryption failed")));
+	memcpy(VARDATA(result), ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN);
+	n = pg_b64_encode((const char *) env, (int) envlen,
+					  VARDATA(result) + ENVELOPE_PREFIX_LEN, b64len);
+	if (n < 0)
+		elog(ERROR, "base64 encoding failed");
+	SET_VARSIZE(result, VARHDRSZ + ENVELOPE_PREFIX_LEN + n);
+	pfree(env);
+	return result;
+}
+
+/*
+ * The row trigger of protected tables: BEFORE INSERT OR UPDATE FOR EACH ROW.
+ */
+Datum
+ci_protect_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	newtuple;
+	HeapTuple	oldtuple = NULL;
+	TablePolicy *tp;
+	CiDataKey	dk;
+	StringInfoData aad;
+	StringInfoData oldaad;
+	int		   *cols;
+	Datum	   *values;
+	bool	   *nulls;
+	int			nchanged = 0;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ci.protect_trigger() must be a BEFORE INSERT OR UPDATE row trigger")));
+
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		oldtuple = trigdata->tg_trigtuple;
+		newtuple = trigdata->tg_newtuple;
+	}
+	else
+		newtuple = trigdata->tg_trigtuple;
+
+	/*
+	 * Copy the active key first: reading the policy may run SPI, which may
+	 * process invalidations and empty the key cache, but not our copy.
+	 */
+	dk = *ci_active_data_key();
+	tp = get_policy(RelationGetRelid(rel));
+	if (tp == NULL)
+		return PointerGetDatum(newtuple);
+
+	cols = palloc(sizeof(int) * tp->ncolumns * 2);
+	values = palloc(sizeof(Datum) * tp->ncolumns * 2);
+	nulls = palloc(sizeof(bool) * tp->ncolumns * 2);
+	initStringInfo(&aad);
+	initStringInfo(&oldaad);
+
+	for (int i = 0; i < tp->ncolumns; i++)
+	{
+		ProtectedColumn *pc = &tp->columns[i];
+		bool		isnull;
+		Datum		val = heap_getattr(newtuple, pc->attnum, desc, &isnull);
+		text	   *txt;
+		const char *s;
+		size_t		len;
+		uint8	   *env;
+		size_t		envlen;
+		char	   *plain = NULL;
+		char	   *canonical;
+		bool		keep = false;
+
+		if (isnull)
+		{
+			if (pc->bidx_attnum != InvalidAttrNumber)
+			{
+				cols[nchanged] = pc->bidx_attnum;
+				values[nchanged] = (Datum) 0;
+				nulls[nchanged++] = true;
+			}
+			continue;
+		}
+		txt = DatumGetTextPP(val);
+		s = VARDATA_ANY(txt);
+		len = VARSIZE_ANY_EXHDR(txt);
+
+		/* An authentic envelope for this row is kept as it is. */
+		build_aad(&aad, pc, tp, newtuple, desc);
+		env = decode_envelope(s, len, &envlen);
+		if (env != NULL)
+		{
+			CiOpenStatus status;
+
+			plain = open_envelope(pc, env, envlen, &aad, &status);
+			if (plain != NULL)
+				keep = true;
+			else if (oldtuple != NULL)
+			{
+				/* the row's key changed: reseal the same value for it */
+				build_aad(&oldaad, pc, tp, oldtuple, desc);
+				plain = open_envelope(pc, env, envlen, &oldaad, &status);
+			}
+			pfree(env);
+
+			/*
+			 * An envelope, but not one of this column and row: refuse it
+			 * rather than take it for plaintext.
+			 */
+			if (plain == NULL && status == CI_OPEN_AUTH_FAILED)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						 errmsg("value for protected column \"%s\" of table \"%s\" is an envelope of another row or column",
+								NameStr(pc->attname), RelationGetRelationName(rel)),
+						 errdetail("Envelopes are bound to their column and row; write the plaintext instead.")));
+		}
+		if (keep && oldtuple != NULL)
+		{
+			bool		oldnull;
+			Datum		oldval = heap_getattr(oldtuple, pc->attnum, desc, &oldnull);
+
+			/* unchanged value in an unchanged row: nothing to do */
+			if (!oldnull && datumIsEqual(val, oldval, false, -1))
+			{
+				explicit_bzero(plain, strlen(plain));
+				continue;
+			}
+		}
+
+		if (plain != NULL)
+			canonical = plain;
+		else
+			canonical = normalise_value(pc, RelationGetRelationName(rel), s, len);
+
+		if (!keep)
+		{
+			cols[nchanged] = pc->attnum;
+			values[nchanged] = PointerGetDatum(seal_value(pc, &dk, &aad, canonical));
+			nulls[nchanged++] = false;
+		}
+		if (pc->bidx_attnum != InvalidAttrNumber)
+		{
+			cols[nchanged] = pc->bidx_attnum;
+			values[nchanged] = PointerGetDatum(blind_index(pc, canonical));
+			nulls[nchanged++] = false;
+		}
+		explicit_bzero(canonical, strlen(canonical));
+	}
+	explicit_bzero(&dk, sizeof(dk));
+	free_policy(tp);
+
+	if (nchanged > 0)
+		newtuple = heap_modify_tuple_by_cols(newtuple, desc, nchanged, cols,
+											 values, nulls);
+	return PointerGetDatum(newtuple);
+}
+
+/* Run the SQL in cmd on a user table as its owner, restricted. */
+static void
+run_as_table_owner(Oid relid, const char *cmd)
+{
+	Oid			save_userid;
+	int			save_sec;
+	Oid			owner;
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(cmd, false, 0) < 0)
+		elog(ERROR, "could not run: %s", cmd);
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/* Run policy-table SQL as the owner of the extension's tables. */
+static void
+run_as_ci_owner(const char *cmd, int nargs, Oid *argtypes, Datum *values,
+				const char *nulls)
+{
+	Oid			save_userid;
+	int			save_sec;
+
+	ci_become_owner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(cmd, nargs, argtypes, values, nulls, false, 0) < 0)
+		elog(ERROR, "could not update the customer_info policy");
+	SPI_finish();
+	ci_restore_user(save_userid, save_sec);
+}
+
+/*
+ * ci.protect(tbl, col, kind, category, searchable)
+ */
+Datum
+ci_protect(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *attname = NameStr(*PG_GETARG_NAME(1));
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *category = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	bool		searchable = PG_GETARG_BOOL(4);
+	char	   *qrel;
+	char	   *qcol;
+	AttrNumber	attnum;
+	Oid			atttype;
+	char		idxname[NAMEDATALEN];
+	bytea	   *index_key = NULL;
+	Relation	rel;
+	Oid			argtypes[7] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID, BYTEAOID};
+	Datum		values[7];
+	char		nulls[7] = "       ";
+	const CiDataKey *dk;
+
+	ci_require_admin("protect columns");
+	kind_from_name(kind);
+	if (strcmp(category, "C1") != 0 && strcmp(category, "C2") != 0 &&
+		strcmp(category, "C3") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown category \"%s\"", category),
+				 errhint("JR/T 0171-2020 categories are C1, C2 and C3.")));
+
+	rel = table_open(relid, ShareRowExclusiveLock);
+	if (rel->rd_rel->relkind != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel))));
+	if (RelationGetNamespace(rel) == get_namespace_oid("ci", false))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("customer_info's own tables cannot be protected")));
+	if (RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no primary key", RelationGetRelationName(rel)),
+				 errdetail("Encrypted values are bound to their row through its primary key.")));
+	attnum = get_attnum(relid, attname);
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" does not exist",
+						attname, RelationGetRelationName(rel))));
+	if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber,
+					  RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a primary key column cannot be encrypted")));
+	atttype = TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid;
+	table_close(rel, NoLock);
+
+	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	qcol = (char *) quote_identifier(attname);
+
+	/* A data key for the first protected column. */
+	if (!ci_has_active_data_key())
+		ci_create_data_key(CI_SUITE_AES_GCM);
+	dk = ci_active_data_key();
+
+	/* Envelopes are text; the identifier types become their text. */
+	if (atttype != TEXTOID)
+	{
+		HeapTuple	typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(atttype));
+		Oid			typnsp;
+
+		if (!HeapTupleIsValid(typtup))
+			elog(ERROR, "cache lookup failed for type %u", atttype);
+		typnsp = ((Form_pg_type) GETSTRUCT(typtup))->typnamespace;
+		ReleaseSysCache(typtup);
+		if (atttype != VARCHAROID && typnsp != get_namespace_oid("ci", false))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of table \"%s\" is of type %s",
+							attname, get_rel_name(relid), format_type_be(atttype)),
+					 errhint("Only text, varchar and customer_info's identifier types can be encrypted.")));
+		run_as_table_owner(relid, psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE pg_catalog.text",
+										   qrel, qcol));
+	}
+
+	if (searchable)
+	{
+		uint8		secret[CI_KEY_LEN];
+		char	   *purpose = psprintf("blind index of column %s", attname);
+
+		snprintf(idxname, NAMEDATALEN, "%s_bidx", attname);
+		if (get_attnum(relid, idxname) != InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("column \"%s\" of table \"%s\" already exists",
+							idxname, get_rel_name(relid)),
+					 errdetail("ci.protect() adds it for the blind index.")));
+		if (!ci_random_bytes(secret, CI_KEY_LEN))
+			elog(ERROR, "could not generate a random key");
+		index_key = ci_wrap_secret(dk->suite, secret, purpose);
+		explicit_bzero(secret, sizeof(secret));
+		run_as_table_owner(relid, psprintf("ALTER TABLE %s ADD COLUMN %s pg_catalog.bytea",
+										   qrel, quote_identifier(idxname)));
+		run_as_table_owner(relid, psprintf("CREATE INDEX ON %s (%s)",
+										   qrel, quote_identifier(idxname)));
+	}
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetDatum(attname);
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = CStringGetTextDatum(category);
+	values[4] = BoolGetDatum(searchable);
+	if (searchable)
+	{
+		values[5] = CStringGetDatum(idxname);
+		values[6] = PointerGetDatum(index_key);
+	}
+	else
+		nulls[5] = nulls[6] = 'n';
+	run_as_ci_owner("INSERT INTO ci.protected_column"
+					" (relid, attname, kind, category, searchable, index_attname, index_key)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7)",
+					7, argtypes, values, nulls);
+
+	/* the trigger, once per table */
+	if (!OidIsValid(get_trigger_oid(relid, TRIGGER_NAME, true)))
+		run_as_table_owner(relid, psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s"
+										   " FOR EACH ROW EXECUTE FUNCTION ci.protect_trigger()",
+										   TRIGGER_NAME, qrel));
+	CommandCounterIncrement();
+
+	/* Encrypt what is there: the trigger seals every plaintext it sees. */
+	run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
+									   qrel, qcol, qcol, qcol));
+	PG_RETURN_VOID();
+}
+
+/*
+ * ci.unprotect(tbl, col): decrypt the column in place and drop its policy,
+ * blind-index column and (for the last protected column) the trigger.
+ */
+Datum
+ci_unprotect(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *attname = NameStr(*PG_GETARG_NAME(1));
+	TablePolicy *tp;
+	ProtectedColumn *pc;
+	char	   *qrel;
+	char	   *qcol;
+	bool		searchable;
+	char		idxname[NAMEDATALEN];
+	Oid			argtypes[2] = {OIDOID, NAMEOID};
+	Datum		values[2];
+	bool		last;
+
+	ci_require_admin("unprotect columns");
+	tp = get_policy(relid);
+	pc = find_column(tp, relid, attname);
+	searchable = pc->bidx_attnum != InvalidAttrNumber;
+	if (searchable)
+		strlcpy(idxname, get_attname(relid, pc->bidx_attnum, false), NAMEDATALEN);
+	last = tp->ncolumns == 1;
+	free_policy(tp);
+	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	qcol = (char *) quote_identifier(attname);
+
+	/* decrypt in place, as the table owner, before the policy goes */
+	run_as_table_owner(relid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
+									   qrel, TRIGGER_NAME));
+	unprotect_relid = relid;
+	namestrcpy(&unprotect_attname, attname);
+	PG_TRY();
+	{
+		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reveal(t, %s)"
+										   " WHERE %s IS NOT NULL",
+										   qrel, qcol, quote_literal_cstr(attname),
+										   qcol));
+	}
+	PG_FINALLY();
+	{
+		unprotect_relid = InvalidOid;
+	}
+	PG_END_TRY();
+	run_as_table_owner(relid, psprintf("ALTER TABLE %s ENABLE TRIGGER %s",
+									   qrel, TRIGGER_NAME));
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetDatum(attname);
+	run_as_ci_owner("DELETE FROM ci.protected_column"
+					" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+					" AND attname OPERATOR(pg_catalog.=) $2",
+					2, argtypes, values, NULL);
+	if (searchable)
+		run_as_table_owner(relid, psprintf("ALTER TABLE %s DROP COLUMN %s",
+										   qrel, quote_identifier(idxname)));
+	if (last)
+		run_as_table_owner(relid, psprintf("DROP TRIGGER %s ON %s", TRIGGER_NAME, qrel));
+	CacheInvalidateRelcacheByRelid(relid);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ci.reveal(row, column): the plaintext of a protected column of a table
+ * row, for roles at level 'clear'.
+ */
+Datum
+ci_reveal(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
+	char	   *attname = NameStr(*PG_GETARG_NAME(1));
+	Oid			typid = HeapTupleHeaderGetTypeId(rec);
+	Oid			relid = get_typ_typrelid(typid);
+	TupleDesc	desc;
+	HeapTupleData tuple;
+	TablePolicy *tp;
+	ProtectedColumn *pc;
+	bool		isnull;
+	Datum		val;
+	text	   *txt;
+	uint8	   *env;
+	size_t		envlen;
+	StringInfoData aad;
+	CiOpenStatus status = CI_OPEN_TOO_SHORT;
+	char	   *plain = NULL;
+	text	   *result;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("ci.reveal() needs a row of a table"),
+				 errhint("Pass the table's row, as in SELECT ci.reveal(c, 'id_number') FROM customers c.")));
+	tp = get_policy(relid);
+	pc = find_column(tp, relid, attname);
+	if (!(unprotect_relid == relid &&
+		  strcmp(NameStr(unprotect_attname), attname) == 0) &&
+		!superuser() &&
+		ci_access_level(relid, NameStr(pc->attname), pc->category) != CI_LEVEL_CLEAR)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to reveal column \"%s\" of table \"%s\"",
+						attname, get_rel_name(relid)),
+				 errhint("A member of customer_info_admin can grant the level \"clear\" with ci.grant_level().")));
+
+	desc = lookup_rowtype_tupdesc(typid, HeapTupleHeaderGetTypMod(rec));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = relid;
+	tuple.t_data = rec;
+	val = heap_getattr(&tuple, pc->attnum, desc, &isnull);
+	if (isnull)
+	{
+		ReleaseTupleDesc(desc);
+		PG_RETURN_NULL();
+	}
+	txt = DatumGetTextPP(val);
+	initStringInfo(&aad);
+	build_aad(&aad, pc, tp, &tuple, desc);
+	ReleaseTupleDesc(desc);
+
+	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
+	if (env != NULL)
+		plain = open_envelope(pc, env, envlen, &aad, &status);
+	if (plain == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("value of protected column \"%s\" of table \"%s\" cannot be decrypted",
+						attname, get_rel_name(relid)),
+				 errdetail("%s",
+						   env == NULL ? "It is not a customer_info envelope." :
+						   status == CI_OPEN_BAD_VERSION ? "Its format version is unknown." :
+						   status == CI_OPEN_BAD_SUITE ? "Its cipher suite is unknown." :
+						   status == CI_OPEN_TOO_SHORT ? "It is truncated." :
+						   "It was altered, copied from another row or column, or sealed under another key.")));
+	result = cstring_to_text(plain);
+	explicit_bzero(plain, strlen(plain));
+	free_policy(tp);
+	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * ci.lookup(tbl, col, value): the blind index of a value, to compare with
+ * the column's <col>_bidx: WHERE id_number_bidx = ci.lookup(...) is one
+ * index scan.  Only for roles that may read the blind-index column.
+ */
+Datum
+ci_lookup(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *attname = NameStr(*PG_GETARG_NAME(1));
+	text	   *value = PG_GETARG_TEXT_PP(2);
+	TablePolicy *tp = get_policy(relid);
+	ProtectedColumn *pc = find_column(tp, relid, attname);
+	char	   *canonical;
+	bytea	   *result;
+
+	if (pc->bidx_attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("protected column \"%s\" of table \"%s\" is not searchable",
+						attname, get_rel_name(relid)),
+				 errhint("Protect it with searchable => true.")));
+	/* table-level SELECT, or SELECT on the column, as has_column_privilege() */
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		pg_attribute_aclcheck(relid, pc->bidx_attnum, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to search column \"%s\" of table \"%s\"",
+						attname, get_rel_name(relid)),
+				 errdetail("Searching needs the SELECT privilege on column \"%s\".",
+						   get_attname(relid, pc->bidx_attnum, false))));
+	canonical = normalise_value(pc, get_rel_name(relid), VARDATA_ANY(value),
+							 VARSIZE_ANY_EXHDR(value));
+	result = blind_index(pc, canonical);
+	explicit_bzero(canonical, strlen(canonical));
+	free_policy(tp);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* ci.rotate_key([suite]): a new active data key; the old one is retiring. */
+Datum
+ci_rotate_key(PG_FUNCTION_ARGS)
+{
+	CiSuite		suite = CI_SUITE_AES_GCM;
+	int32		key_id;
+
+	ci_require_admin("rotate keys");
+	if (!PG_ARGISNULL(0))
+		suite = ci_suite_from_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	else if (ci_has_active_data_key())
+		suite = ci_active_data_key()->suite;
+	key_id = ci_create_data_key(suite);
+	PG_RETURN_INT32(key_id);
+}
+
+/* ci.envelope_key_id(text): the data key id of a stored envelope, or NULL. */
+Datum
+ci_envelope_key_id(PG_FUNCTION_ARGS)
+{
+	text	   *txt = PG_GETARG_TEXT_PP(0);
+	uint8	   *env;
+	size_t		envlen;
+	CiEnvelopeHeader header;
+
+	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
+	if (env == NULL || ci_envelope_header(env, envlen, &header) != CI_OPEN_OK)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32((int32) header.key_id);
+}
+
+/*
+ * ci.key_usage(): how many stored values each data key protects, per
+ * protected column.  Counting reads the tables as their owners.
+ */
+Datum
+ci_key_usage(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			save_userid;
+	int			save_sec;
+	List	   *columns = NIL;
+	ListCell   *lc;
+
+	ci_require_admin("report key usage");
+	InitMaterializedSRF(fcinfo, 0);
+
+	ci_become_owner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT relid::pg_catalog.oid, attname FROM ci.protected_column"
+					" ORDER BY relid::pg_catalog.text, attname", true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.protected_column");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														   SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *att = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		MemoryContext old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+
+		columns = lappend(columns, list_make2(makeInteger((int) relid), makeString(pstrdup(att))));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	ci_restore_user(save_userid, save_sec);
+
+	foreach(lc, columns)
+	{
+		Oid			relid = (Oid) intVal(linitial(lfirst(lc)));
+		char	   *att = strVal(lsecond(lfirst(lc)));
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+		Oid			owner;
+		char	   *sql;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+		sql = psprintf("SELECT ci.envelope_key_id(%s), pg_catalog.count(*)"
+					   " FROM %s WHERE %s IS NOT NULL GROUP BY 1 ORDER BY 1",
+					   quote_identifier(att),
+					   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												  get_rel_name(relid)),
+					   quote_identifier(att));
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+							   SECURITY_RESTRICTED_OPERATION);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not count the values of a protected column");
+		SetUserIdAndSecContext(save_userid, save_sec);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			Datum		values[4];
+			bool		nulls[4] = {false, false, false, false};
+			bool		isnull;
+
+			values[0] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+			nulls[0] = isnull;	/* NULL: values not (yet) encrypted */
+			values[1] = ObjectIdGetDatum(relid);
+			values[2] = CStringGetTextDatum(att);
+			values[3] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		SPI_finish();
+	}
+	return (Datum) 0;
+}
+
+/*
+ * Statement trigger on ci.data_key, ci.protected_column and
+ * ci.access_level: every backend drops what it cached from them when the
+ * change commits (row changes alone send no invalidation).
+ */
+Datum
+ci_policy_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ci.policy_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
