@@ -1,4 +1,4 @@
-/* customer_info--0.1.sql — install script */
+/* customer_info--0.1.sql - install script (ASCII only: it must load in any database encoding) */
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION customer_info CASCADE" to load this file. \quit
@@ -683,7 +683,7 @@ COMMENT ON FUNCTION ci.is_unionpay(ci.bank_card) IS 'true for UnionPay issuer ra
 CREATE FUNCTION ci.mask_name(text) RETURNS text
 	AS 'MODULE_PATHNAME', 'ci_mask_name_sql'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ci.mask_name(text) IS 'keeps the surname (张三 -> 张*, 欧阳娜娜 -> 欧阳**); Latin names keep initials';
+COMMENT ON FUNCTION ci.mask_name(text) IS 'keeps the surname, one * per other character (compound surnames such as Ouyang count as one); Latin names keep initials';
 CREATE FUNCTION ci.mask_email(text) RETURNS text
 	AS 'MODULE_PATHNAME', 'ci_mask_email_sql'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -691,7 +691,7 @@ COMMENT ON FUNCTION ci.mask_email(text) IS 'keeps the first character and the do
 CREATE FUNCTION ci.mask_address(text) RETURNS text
 	AS 'MODULE_PATHNAME', 'ci_mask_address_sql'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION ci.mask_address(text) IS 'keeps province and city: 广东省深圳市****';
+COMMENT ON FUNCTION ci.mask_address(text) IS 'keeps province and city, then ****; Latin-script addresses keep their last part(s)';
 CREATE FUNCTION ci.mask_keep(text, integer, integer) RETURNS text
 	AS 'MODULE_PATHNAME', 'ci_mask_keep_sql'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -878,3 +878,16 @@ COMMENT ON FUNCTION ci.revoke_level(regrole, text, regclass, name) IS
 	'removes a role''s access level for a category or one protected column';
 REVOKE ALL ON FUNCTION ci.revoke_level(regrole, text, regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.revoke_level(regrole, text, regclass, name) TO customer_info_admin;
+
+-------------------------------------------------------------------------------
+-- Operator families (created with the operator classes)
+-------------------------------------------------------------------------------
+
+COMMENT ON OPERATOR FAMILY ci.cn_id_ops USING btree IS 'btree operator family of ci.cn_id';
+COMMENT ON OPERATOR FAMILY ci.cn_id_ops USING hash IS 'hash operator family of ci.cn_id';
+COMMENT ON OPERATOR FAMILY ci.uscc_ops USING btree IS 'btree operator family of ci.uscc';
+COMMENT ON OPERATOR FAMILY ci.uscc_ops USING hash IS 'hash operator family of ci.uscc';
+COMMENT ON OPERATOR FAMILY ci.cn_mobile_ops USING btree IS 'btree operator family of ci.cn_mobile';
+COMMENT ON OPERATOR FAMILY ci.cn_mobile_ops USING hash IS 'hash operator family of ci.cn_mobile';
+COMMENT ON OPERATOR FAMILY ci.bank_card_ops USING btree IS 'btree operator family of ci.bank_card';
+COMMENT ON OPERATOR FAMILY ci.bank_card_ops USING hash IS 'hash operator family of ci.bank_card';

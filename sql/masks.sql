@@ -45,3 +45,9 @@ SELECT mask('11010519491231002X'::cn_id) = left(x, 6) || repeat('*', 8) || right
 SELECT count(*) AS masks_longer_than_value
   FROM (VALUES ('张三'), ('欧阳娜娜'), ('John Smith'), ('11010519491231002X')) AS t(v)
  WHERE length(mask_name(v)) > length(v) OR length(mask_keep(v, 6, 4)) > length(v);
+
+-- words that contain 市 without being a city are not taken for one
+SELECT v, mask_address(v)
+  FROM (VALUES ('广东省南山区科技园超市旁'), ('朝阳区农贸市场5号楼'),
+               ('Flat 3, 221B Baker Street, London'),
+               ('Flat 3, 221B Baker Street, London, UK')) AS t(v);

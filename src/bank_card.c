@@ -21,6 +21,7 @@ const CiIdentType ci_bank_card_type = {
 	.charset_rule = "only digits, and single spaces or hyphens between digits, are allowed",
 	.check_name = "Luhn check digit",
 	.mask_head = 6,
+	.min_length = 12,
 	.mask_tail = 4,
 	.byval = true,
 	.parse = ci_parse_bank_card,

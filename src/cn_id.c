@@ -25,6 +25,7 @@ const CiIdentType ci_cn_id_type = {
 	.charset_rule = "the first 17 characters are digits and the last is a digit or X",
 	.check_name = "check character",
 	.mask_head = 6,
+	.min_length = 15,
 	.mask_tail = 4,
 	.byval = true,
 	.parse = ci_parse_cn_id,

@@ -19,6 +19,7 @@ const CiIdentType ci_cn_mobile_type = {
 	.charset_rule = "only digits, an optional leading +, and single spaces or hyphens between digits are allowed",
 	.check_name = "check digit",
 	.mask_head = 3,
+	.min_length = 11,
 	.mask_tail = 4,
 	.byval = true,
 	.parse = ci_parse_cn_mobile,

@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "ident.h"
@@ -50,11 +51,15 @@ ident_reason(const CiIdentType *type, const CiParseError *err)
 		case CI_ERR_DAY:
 			return pstrdup("The birth date is not a valid date: the day does not exist in its month.");
 		case CI_ERR_CHECK:
-			return psprintf("The %s is \"%c\" but \"%c\" was expected.",
-							type->check_name, err->found, err->expected);
+			/* name the character found only where the mask shows it */
+			if (err->position > err->length - type->mask_tail)
+				return psprintf("The %s is \"%c\" but \"%c\" was expected.",
+								type->check_name, err->found, err->expected);
+			return psprintf("The %s (character %d) is wrong: \"%c\" was expected.",
+							type->check_name, err->position, err->expected);
 		case CI_ERR_ORG_CHECK:
-			return psprintf("The organisation code check character (character 17) is \"%c\" but \"%c\" was expected.",
-							err->found, err->expected);
+			return psprintf("The organisation code check character (character 17) is wrong: \"%c\" was expected.",
+							err->expected);
 		case CI_ERR_PREFIX:
 			return pstrdup("A mainland mobile number starts with 13 to 19.");
 		case CI_ERR_COUNTRY:
@@ -94,15 +99,25 @@ ident_parse(const CiIdentType *type, const char *str, size_t len)
 
 	if (!type->parse(str, len, &value, &err))
 	{
-		text	   *masked = ci_mask_keep_text(str, len, type->mask_head,
-											   type->mask_tail,
-											   CI_ERROR_MAX_STARS);
+		int			nchars = pg_mbstrlen_with_len(str, (int) len);
 
+		/*
+		 * An input shorter than any valid value is hidden entirely: keeping
+		 * the mask's characters of "13800138000" as an ID number would show
+		 * most of a mobile number.  The statement and context, which hold
+		 * the value, stay out of the server log.
+		 */
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type %s: \"%s\"",
-						type->typname, text_to_cstring(masked)),
-				 errdetail("%s", ident_reason(type, &err))));
+						type->typname,
+						text_to_cstring(ci_mask_keep_text(str, len,
+														  nchars < type->min_length ? 0 : type->mask_head,
+														  nchars < type->min_length ? 0 : type->mask_tail,
+														  CI_ERROR_MAX_STARS))),
+				 errdetail("%s", ident_reason(type, &err)),
+				 errhidestmt(true),
+				 errhidecontext(true)));
 	}
 	return ident_to_datum(type, &value);
 }
@@ -144,10 +159,23 @@ Datum
 ci_ident_recv(const CiIdentType *type, FunctionCallInfo fcinfo)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			nbytes;
-	char	   *str;
+	int			nbytes = buf->len - buf->cursor;
+	const char *str = pq_getmsgbytes(buf, nbytes);
 
-	str = pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
+	/*
+	 * The canonical text is ASCII: take the bytes as they are, so that no
+	 * encoding conversion can fail with a message quoting them.
+	 */
+	for (int i = 0; i < nbytes; i++)
+	{
+		if (str[i] == '\0' || (unsigned char) str[i] >= 0x80)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid binary input for type %s", type->typname),
+					 errdetail("The binary form of an identifier is its text in ASCII; byte %d is not ASCII.",
+							   i + 1),
+					 errhidecontext(true)));
+	}
 	return ident_parse(type, str, (size_t) nbytes);
 }
 

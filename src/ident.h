@@ -27,6 +27,7 @@ typedef struct CiIdentType
 	const char *check_name;		/* "check character", "Luhn check digit" */
 	int			mask_head;		/* characters the built-in mask keeps */
 	int			mask_tail;
+	int			min_length;		/* shortest valid input, in characters */
 	bool		byval;			/* int64 by value, else CI_USCC_PACKED_LEN */
 	CiParseFunc parse;
 	CiFormatFunc format;

@@ -252,7 +252,30 @@ ci_mask_email(const char *s, size_t len, char *out)
 	return o;
 }
 
-/* Byte offset just past the first occurrence of any of words in s[0..limit). */
+/*
+ * Is the "市" at byte i part of a word that is not a city, such as 市场
+ * (market) or 超市 (supermarket)?
+ */
+static bool
+shi_not_city(const char *s, size_t len, size_t i)
+{
+	static const char shi[] = "市";
+	static const char chang[] = "场";
+	static const char chao[] = "超";
+	size_t		sl = sizeof(shi) - 1;
+
+	if (!starts_with(s + i, len - i, shi))
+		return false;
+	if (starts_with(s + i + sl, len - i - sl, chang))
+		return true;
+	return i >= sizeof(chao) - 1 &&
+		memcmp(s + i - (sizeof(chao) - 1), chao, sizeof(chao) - 1) == 0;
+}
+
+/*
+ * Byte offset just past the first occurrence of any of words within the
+ * first max_chars characters of s, or 0.
+ */
 static size_t
 find_suffix(const char *s, size_t len, size_t max_chars,
 			const char *const *words, size_t nwords)
@@ -263,7 +286,7 @@ find_suffix(const char *s, size_t len, size_t max_chars,
 	{
 		for (size_t k = 0; k < nwords; k++)
 		{
-			if (starts_with(s + i, len - i, words[k]))
+			if (starts_with(s + i, len - i, words[k]) && !shi_not_city(s, len, i))
 				return i + strlen(words[k]);
 		}
 		i += char_len(s + i, len - i);
@@ -274,8 +297,10 @@ find_suffix(const char *s, size_t len, size_t max_chars,
 /*
  * Keep the province and city of a Chinese address: "广东省深圳市南山区…"
  * becomes "广东省深圳市****".  The four municipalities and the two special
- * administrative regions are province and city at once.  An address in
- * Latin script keeps its last two comma-separated parts (city, country).
+ * administrative regions are province and city at once.  Without a
+ * province, only a city name at the very start is kept ("深圳市…").  An
+ * address in Latin script keeps its last comma-separated part (the
+ * country or city), or its last two when it has four parts or more.
  */
 size_t
 ci_mask_address(const char *s, size_t len, char *out)
@@ -302,19 +327,24 @@ ci_mask_address(const char *s, size_t len, char *out)
 	if (latin)
 	{
 		int			commas = 0;
+		int			want;
 
+		for (size_t i = 0; i < len; i++)
+			if (s[i] == ',')
+				commas++;
+		if (commas == 0)
+		{
+			memcpy(out, "****", 5);
+			return 4;
+		}
+		want = commas >= 3 ? 2 : 1;
 		for (size_t i = len; i > 0; i--)
 		{
-			if (s[i - 1] == ',' && ++commas == 2)
+			if (s[i - 1] == ',' && --want == 0)
 			{
 				keep = i;
 				break;
 			}
-		}
-		if (commas < 2)
-		{
-			memcpy(out, "****", 5);
-			return 4;
 		}
 		memcpy(out, "****,", 5);
 		o = 5 + copy_span(s + keep, len - keep, out + 5);
@@ -330,8 +360,8 @@ ci_mask_address(const char *s, size_t len, char *out)
 	{
 		size_t		prov = find_suffix(s, len, 8, province_suffixes,
 									   lengthof(province_suffixes));
-		size_t		city = find_suffix(s + prov, len - prov, 10, city_suffixes,
-									   lengthof(city_suffixes));
+		size_t		city = find_suffix(s + prov, len - prov, prov ? 10 : 6,
+									   city_suffixes, lengthof(city_suffixes));
 
 		keep = city ? prov + city : prov;
 	}

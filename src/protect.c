@@ -568,7 +568,8 @@ normalise_value(ProtectedColumn *pc, const char *relname, const char *s, size_t 
 							(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 							 errmsg("invalid email address for protected column \"%s\" of table \"%s\"",
 									NameStr(pc->attname), relname),
-							 errdetail("An email address has a local part, an \"@\" and a domain.")));
+							 errdetail("An email address has a local part, an \"@\" and a domain."),
+							 errhidestmt(true)));
 			}
 			/* FALLTHROUGH */
 		default:

@@ -23,6 +23,7 @@ const CiIdentType ci_uscc_type = {
 	.charset_rule = "a unified social credit code uses digits and the capital letters other than I, O, S, V and Z",
 	.check_name = "check character",
 	.mask_head = 8,
+	.min_length = 18,
 	.mask_tail = 0,
 	.byval = false,
 	.parse = ci_parse_uscc,

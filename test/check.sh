@@ -12,6 +12,8 @@
 #   TAP                   test/t/*.pl through prove (an assertion each)
 #   fuzz                  test/fuzz/run.sh (a target each)
 set -uo pipefail
+# initdb needs a locale that exists whatever the caller's LANG is.
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=test/lib/common.sh
@@ -49,14 +51,14 @@ show_diffs() {
 }
 
 ci_say "pg_regress"
-ci_as_pg make -C "$work" -s installcheck-regress-only \
+ci_as_pg make -C "$work" -s installcheck-regress-only PG_CONFIG="$CI_PG_BIN/pg_config" \
 	EXTRA_REGRESS_OPTS="--temp-instance=$work/tmp_check" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 count_regress "$rc"
 [ "$rc" -ne 0 ] && show_diffs
 
 ci_say "pg_isolation_regress"
-ci_as_pg make -C "$work" -s installcheck-isolation-only \
+ci_as_pg make -C "$work" -s installcheck-isolation-only PG_CONFIG="$CI_PG_BIN/pg_config" \
 	EXTRA_REGRESS_OPTS="--temp-instance=$work/tmp_check_iso" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 count_regress "$rc"

@@ -7,6 +7,7 @@
 #   sudo test/demo.sh            run the demo
 #   KEEP=1 sudo test/demo.sh     leave the cluster running afterwards
 set -euo pipefail
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=test/lib/common.sh

@@ -23,7 +23,7 @@ fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 fuzzdir=$root/test/fuzz
 bindir=$fuzzdir/bin
-cc=${CC:-clang}
+cc=${CC:-$(command -v clang || command -v clang-14 || echo clang)}
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 		-I "$root/src")
 # the PostgreSQL-free parser layer of ident_parse.h is src/parse_*.c

@@ -53,6 +53,22 @@ isnt($ret, 0, 'a database owner who is not superuser cannot install it');
 like($stderr, qr/permission denied to create extension/,
 	'permission denied for a non-superuser');
 
+# The install script is ASCII: it loads in databases of any encoding, and
+# the masks count characters there too.
+foreach my $enc ('EUC_CN', 'LATIN1', 'SQL_ASCII')
+{
+	my $db = lc("db_$enc");
+	$node->safe_psql('postgres',
+		"CREATE DATABASE $db TEMPLATE template0 ENCODING '$enc' LC_COLLATE 'C' LC_CTYPE 'C'");
+	($ret, $stdout, $stderr) = $node->psql($db, 'CREATE EXTENSION customer_info CASCADE');
+	is($ret, 0, "installs in a $enc database");
+	is($node->safe_psql($db, "SELECT ci.mask('440305199002280028'::ci.cn_id)"),
+		'440305********0028', "types work in a $enc database");
+}
+is($node->safe_psql('db_euc_cn',
+		q{SET client_encoding = 'UTF8'; SELECT ci.mask_name('欧阳娜娜')}), '欧阳**',
+	'a Chinese name is masked by characters in an EUC_CN database');
+
 # DROP EXTENSION removes every object; the schema CREATE EXTENSION made
 # from the control file stays, empty (PostgreSQL does not make it a member).
 $node->safe_psql('postgres', 'DROP EXTENSION customer_info');

@@ -1,0 +1,143 @@
+# The root key: where it comes from, what happens without it, and that it
+# never shows; dump and restore of encrypted data under the same and a
+# different root key.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $key = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+my $other_key = 'ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100';
+my $tempdir = PostgreSQL::Test::Utils::tempdir;
+
+# A node that preloads customer_info with the given key settings.
+sub key_node
+{
+	my ($name, $settings) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'customer_info'\n$settings");
+	$node->start;
+	return $node;
+}
+
+# Each bad key source: the server starts, logs the cause once, and
+# encryption fails with a hint naming the settings.
+my @bad = (
+	[ 'none', '', qr/neither customer_info.key_command nor customer_info.key_file is set/ ],
+	[ 'failing_command', "customer_info.key_command = 'exit 3'",
+	  qr/customer_info.key_command failed/ ],
+	[ 'short_key', "customer_info.key_command = 'echo 0011'",
+	  qr/the key is not 64 hexadecimal digits long/ ],
+	[ 'not_hex', "customer_info.key_command = 'echo " . ('zz' x 32) . "'",
+	  qr/the key contains characters that are not hexadecimal digits/ ],
+	[ 'missing_file', "customer_info.key_file = '$tempdir/no_such_file'",
+	  qr/customer_info.key_file could not be read/ ],
+	[ 'both', "customer_info.key_file = '$tempdir/k'\ncustomer_info.key_command = 'echo $key'",
+	  qr/both customer_info.key_command and customer_info.key_file are set/ ],
+);
+foreach my $case (@bad)
+{
+	my ($name, $settings, $cause) = @$case;
+	my $node = key_node($name, $settings);
+	my $log = slurp_file($node->logfile);
+	like($log, qr/WARNING:  customer_info: no root key, encryption is unavailable/,
+		"$name: warning at start");
+	like($log, $cause, "$name: the cause is logged");
+	$node->safe_psql('postgres', 'CREATE EXTENSION customer_info CASCADE');
+	is($node->safe_psql('postgres', "SELECT ci.mask('11010519491231002X'::ci.cn_id)"),
+		'110105********002X', "$name: everything but encryption works");
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT ci.rotate_key()');
+	like($stderr, qr/ERROR:  customer_info has no root key/, "$name: encryption fails");
+	like($stderr, qr/HINT:  Set customer_info.key_command or customer_info.key_file/,
+		"$name: the hint names the settings");
+	$node->stop;
+}
+
+# A key file works like the command.
+open my $fh, '>', "$tempdir/root.key" or die;
+print $fh "$key\n";
+close $fh;
+my $node = key_node('key_file', "customer_info.key_file = '$tempdir/root.key'");
+like(slurp_file($node->logfile), qr/root key loaded from customer_info.key_file/,
+	'key file: loaded');
+$node->stop;
+
+# The good node: encrypted data, then dump and restore.
+$node = key_node('primary', "customer_info.key_command = 'echo $key'");
+like(slurp_file($node->logfile), qr/root key loaded from customer_info.key_command/,
+	'key command: loaded');
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION customer_info CASCADE;
+	CREATE ROLE app LOGIN;
+	CREATE TABLE customers (id int PRIMARY KEY, id_number text, mobile text);
+	GRANT ALL ON customers TO app;
+	SELECT ci.protect('customers', 'id_number', 'cn_id', searchable => true);
+	SELECT ci.protect('customers', 'mobile', 'cn_mobile');
+	INSERT INTO customers VALUES (1, '11010519491231002X', '13800138000'),
+		(2, '440305199002280028', '15012345678');
+});
+my $plain = q{SELECT id, ci.reveal(c, 'id_number'), ci.reveal(c, 'mobile')
+	FROM customers c ORDER BY id};
+my $expected = $node->safe_psql('postgres', $plain);
+is($expected, "1|11010519491231002X|13800138000\n2|440305199002280028|15012345678",
+	'values read back');
+
+# The key is in no log line, and settings hide their values from others.
+unlike(slurp_file($node->logfile), qr/$key/, 'the key is not in the server log');
+is($node->safe_psql('postgres',
+		q{SELECT count(*) FROM pg_settings WHERE name LIKE 'customer_info.%'},
+		extra_params => [ '-U', 'app' ]),
+	'0', 'key settings are invisible to other roles in pg_settings');
+my ($ret, $stdout, $stderr) = $node->psql('postgres',
+	'SHOW customer_info.key_command', extra_params => [ '-U', 'app' ]);
+like($stderr, qr/must be superuser or have privileges of pg_read_all_settings/,
+	'SHOW of the key command is refused to other roles');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	'SELECT wrapped FROM ci.data_key', extra_params => [ '-U', 'app' ]);
+like($stderr, qr/permission denied/, 'wrapped keys are not readable by others');
+
+# Dump holds envelopes, not plaintext.
+my $dump = "$tempdir/db.sql";
+$node->command_ok([ 'pg_dump', '-f', $dump, '-d', $node->connstr('postgres') ],
+	'pg_dump');
+my $text = slurp_file($dump);
+unlike($text, qr/19491231002X|13800138000/, 'the dump holds no plaintext');
+like($text, qr/ci:AQ/, 'the dump holds envelopes');
+
+# Restore into a new cluster with the same root key: identical.
+my $same = key_node('same_key', "customer_info.key_command = 'echo $key'");
+$same->safe_psql('postgres', 'CREATE ROLE app LOGIN');
+$same->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $dump,
+	'-d', $same->connstr('postgres') ], 'restore into a cluster with the same key');
+is($same->safe_psql('postgres', $plain), $expected, 'same key: values read back identically');
+is($same->safe_psql('postgres', q{SELECT id FROM customers
+	WHERE id_number_bidx = ci.lookup('customers', 'id_number', '110105491231002')}),
+	'1', 'same key: blind-index lookup works after restore');
+$same->safe_psql('postgres',
+	q{INSERT INTO customers VALUES (3, '310115198506150049', '13912345678')});
+is($same->safe_psql('postgres', q{SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 3}),
+	'310115198506150049', 'same key: new writes after restore');
+$same->stop;
+
+# With a different root key the rows restore (they are only envelopes),
+# but nothing opens: the wrapped keys cannot be unwrapped, and the error
+# says so instead of returning garbage.
+my $other = key_node('other_key', "customer_info.key_command = 'echo $other_key'");
+$other->safe_psql('postgres', 'CREATE ROLE app LOGIN');
+$other->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', $dump,
+	'-d', $other->connstr('postgres') ], 'restore into a cluster with another key');
+($ret, $stdout, $stderr) = $other->psql('postgres', $plain);
+like($stderr, qr/cannot be unwrapped with this server's root key/,
+	'different key: reading fails, naming the cause');
+unlike($stderr, qr/$other_key|$key|19491231002X/, 'different key: no key or value in the message');
+($ret, $stdout, $stderr) = $other->psql('postgres',
+	q{INSERT INTO customers VALUES (4, '310115198506150049', NULL)});
+like($stderr, qr/cannot be unwrapped with this server's root key/,
+	'different key: writing fails too');
+$other->stop;
+
+$node->stop;
+done_testing();
