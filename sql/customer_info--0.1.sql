@@ -891,3 +891,61 @@ COMMENT ON OPERATOR FAMILY ci.cn_mobile_ops USING btree IS 'btree operator famil
 COMMENT ON OPERATOR FAMILY ci.cn_mobile_ops USING hash IS 'hash operator family of ci.cn_mobile';
 COMMENT ON OPERATOR FAMILY ci.bank_card_ops USING btree IS 'btree operator family of ci.bank_card';
 COMMENT ON OPERATOR FAMILY ci.bank_card_ops USING hash IS 'hash operator family of ci.bank_card';
+
+-------------------------------------------------------------------------------
+-- Online re-encryption
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION ci.reseal(row_value record, col name) RETURNS text
+	AS 'MODULE_PATHNAME', 'ci_reseal'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.reseal(record, name) IS
+	'internal to ci.reencrypt(): a row''s value sealed under the active key';
+
+CREATE FUNCTION ci.reencrypt_batch(tbl regclass, col name, after tid,
+								   batch_size integer,
+								   OUT rewritten bigint, OUT last tid)
+	AS 'MODULE_PATHNAME', 'ci_reencrypt_batch'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) IS
+	're-encrypts under the active key the stale values among the next batch_size rows after a ctid';
+REVOKE ALL ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) TO customer_info_admin;
+
+CREATE PROCEDURE ci.reencrypt(tbl regclass, col name, batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql
+AS $$
+-- No SET search_path here: a procedure with SET cannot COMMIT.  Every name
+-- is qualified instead.
+DECLARE
+	after	pg_catalog.tid := '(0,0)';
+	n		pg_catalog.int8;
+	total	pg_catalog.int8 := 0;
+	found_any pg_catalog.bool := false;
+BEGIN
+	-- Passes over the table in ctid order, a short transaction per batch,
+	-- until a whole pass finds nothing left under an older key (rows that
+	-- moved during a pass are caught by the next).  Safe to cancel, and to
+	-- call again after a crash: it finds what is left.
+	LOOP
+		SELECT b.rewritten, b.last INTO n, after
+		  FROM ci.reencrypt_batch(tbl, col, after, batch_size) AS b;
+		total := total OPERATOR(pg_catalog.+) n;
+		found_any := found_any OR n OPERATOR(pg_catalog.>) 0;
+		COMMIT;
+		IF after IS NULL THEN
+			EXIT WHEN NOT found_any;
+			RAISE NOTICE 'customer_info: a pass over %.% is done, % values re-encrypted so far',
+				tbl, col, total;
+			after := '(0,0)';
+			found_any := false;
+		END IF;
+	END LOOP;
+	RAISE NOTICE 'customer_info: %.% has no value left under an older key (% re-encrypted)',
+		tbl, col, total;
+END
+$$;
+COMMENT ON PROCEDURE ci.reencrypt(regclass, name, integer) IS
+	'online re-encryption of a protected column under the active key, in committed batches (CALL outside a transaction block)';
+REVOKE ALL ON PROCEDURE ci.reencrypt(regclass, name, integer) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE ci.reencrypt(regclass, name, integer) TO customer_info_admin;

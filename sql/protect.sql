@@ -167,6 +167,23 @@ SET ROLE regress_ci_admin;
 SELECT * FROM ci.key_usage() ORDER BY tbl::text, column_name, key_id;
 RESET ROLE;
 
+-- Online re-encryption moves every value to the active key, in batches.
+SET ROLE regress_ci_app;
+CALL ci.reencrypt('customers', 'id_number');
+RESET ROLE;
+SELECT ci.reseal(c, 'id_number') FROM customers c WHERE id = 1;
+SET ROLE regress_ci_admin;
+CALL ci.reencrypt('customers', 'id_number', batch_size => 2);
+CALL ci.reencrypt('customers', 'mobile');
+CALL ci.reencrypt('customers', 'mobile', batch_size => 0);
+SELECT * FROM ci.key_usage() ORDER BY tbl::text, column_name, key_id;
+RESET ROLE;
+SELECT id, ci.envelope_key_id(id_number) AS key_id, ci.reveal(c, 'id_number') AS id_number,
+       ci.reveal(c, 'mobile') AS mobile
+  FROM customers c ORDER BY id;
+SELECT id FROM customers
+ WHERE id_number_bidx = ci.lookup('customers', 'id_number', '11010519491231002X') ORDER BY id;
+
 -- Unprotect: decrypted in place, policy, blind index and trigger gone.
 SET ROLE regress_ci_admin;
 SELECT ci.unprotect('customers', 'mobile');

@@ -1272,3 +1272,206 @@ ci_policy_changed(PG_FUNCTION_ARGS)
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }
+
+/*
+ * Re-encryption.  ci.reencrypt() (a procedure, committing between
+ * batches) calls ci.reencrypt_batch(), which picks up to batch_size rows
+ * after a ctid whose value is not sealed under the active key and rewrites
+ * them with one UPDATE ... SET col = ci.reseal(t, col) as the table owner.
+ * Rows change under ROW EXCLUSIVE only; a row updated concurrently keeps
+ * what its writer stored (sealed under the active key, or unchanged and
+ * found by the next pass); after a crash or cancel a new call starts over
+ * and finds what is left.
+ */
+static Oid	reseal_relid = InvalidOid;
+static NameData reseal_attname;
+
+PG_FUNCTION_INFO_V1(ci_reseal);
+PG_FUNCTION_INFO_V1(ci_reencrypt_batch);
+
+/* ci.reseal(row, col): the row's value sealed under the active key. */
+Datum
+ci_reseal(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
+	char	   *attname = NameStr(*PG_GETARG_NAME(1));
+	Oid			typid = HeapTupleHeaderGetTypeId(rec);
+	Oid			relid = get_typ_typrelid(typid);
+	TablePolicy *tp;
+	ProtectedColumn *pc;
+	TupleDesc	desc;
+	HeapTupleData tuple;
+	bool		isnull;
+	Datum		val;
+	text	   *txt;
+	uint8	   *env;
+	size_t		envlen;
+	StringInfoData aad;
+	CiOpenStatus status;
+	char	   *plain;
+	CiDataKey	dk;
+	text	   *result;
+
+	if (!OidIsValid(relid) || relid != reseal_relid ||
+		strcmp(NameStr(reseal_attname), attname) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("ci.reseal() is only for ci.reencrypt()")));
+
+	dk = *ci_active_data_key();
+	tp = get_policy(relid);
+	pc = find_column(tp, relid, attname);
+	desc = lookup_rowtype_tupdesc(typid, HeapTupleHeaderGetTypMod(rec));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = relid;
+	tuple.t_data = rec;
+	val = heap_getattr(&tuple, pc->attnum, desc, &isnull);
+	if (isnull)
+	{
+		ReleaseTupleDesc(desc);
+		free_policy(tp);
+		PG_RETURN_NULL();
+	}
+	txt = DatumGetTextPP(val);
+	initStringInfo(&aad);
+	build_aad(&aad, pc, tp, &tuple, desc);
+	ReleaseTupleDesc(desc);
+
+	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
+	plain = env ? open_envelope(pc, env, envlen, &aad, &status) : NULL;
+	if (plain == NULL)
+	{
+		/* plaintext (the trigger seals it) or damaged: leave it be */
+		free_policy(tp);
+		explicit_bzero(&dk, sizeof(dk));
+		PG_RETURN_TEXT_P(txt);
+	}
+	result = seal_value(pc, &dk, &aad, plain);
+	explicit_bzero(plain, strlen(plain));
+	explicit_bzero(&dk, sizeof(dk));
+	free_policy(tp);
+	PG_RETURN_TEXT_P(result);
+}
+
+/*
+ * ci.reencrypt_batch(tbl, col, after, batch_size): re-encrypt up to
+ * batch_size stale values in rows after ctid 'after'; returns the number
+ * rewritten and the last ctid looked at (NULL at the end of the table).
+ */
+Datum
+ci_reencrypt_batch(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *attname = NameStr(*PG_GETARG_NAME(1));
+	ItemPointer after = (ItemPointer) PG_GETARG_POINTER(2);
+	int32		batch = PG_GETARG_INT32(3);
+	TablePolicy *tp;
+	char	   *qrel;
+	char	   *qcol;
+	char	   *select_sql;
+	char	   *update_sql;
+	Oid			save_userid;
+	int			save_sec;
+	Oid			owner;
+	HeapTuple	tup;
+	Oid			argtypes[3] = {INT4OID, TIDOID, INT4OID};
+	Datum		values[3];
+	Datum		tids;
+	bool		tids_null;
+	volatile Datum last = (Datum) 0;
+	volatile bool last_null = true;
+	volatile int64 rewritten = 0;
+	TupleDesc	resdesc;
+	Datum		result[2];
+	bool		resnull[2] = {false, false};
+
+	ci_require_admin("re-encrypt columns");
+	if (batch < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch size must be at least 1")));
+	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tp = get_policy(relid);
+	find_column(tp, relid, attname);
+	free_policy(tp);
+
+	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	qcol = (char *) quote_identifier(attname);
+	select_sql = psprintf("SELECT pg_catalog.array_agg(ctid), pg_catalog.max(ctid) FROM"
+						  " (SELECT ctid, %s AS v FROM %s WHERE ctid OPERATOR(pg_catalog.>) $2"
+						  "  ORDER BY ctid LIMIT $3) s"
+						  " WHERE v IS NOT NULL AND ci.envelope_key_id(v) IS DISTINCT FROM $1",
+						  qcol, qrel);
+	update_sql = psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
+						  " WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
+						  qrel, qcol, quote_literal_cstr(attname));
+
+	values[0] = Int32GetDatum(ci_active_data_key()->key_id);
+	values[1] = PointerGetDatum(after);
+	values[2] = Int32GetDatum(batch);
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	reseal_relid = relid;
+	namestrcpy(&reseal_attname, attname);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		/* the window of rows looked at: its last ctid, even if none is stale */
+		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.max(ctid) FROM"
+										   " (SELECT ctid FROM %s WHERE ctid OPERATOR(pg_catalog.>) $2"
+										   "  ORDER BY ctid LIMIT $3) s", qrel),
+								  3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not scan the table");
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+			last_null = isnull;
+			if (!isnull)
+			{
+				/* copied out of SPI's memory, which SPI_finish() frees */
+				ItemPointer copy = SPI_palloc(sizeof(ItemPointerData));
+
+				memcpy(copy, DatumGetPointer(d), sizeof(ItemPointerData));
+				last = PointerGetDatum(copy);
+			}
+		}
+		if (SPI_execute_with_args(select_sql, 3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not find values to re-encrypt");
+		tids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &tids_null);
+		if (!tids_null)
+		{
+			Oid			utypes[1] = {TIDARRAYOID};
+			Datum		uvals[1] = {tids};
+
+			if (SPI_execute_with_args(update_sql, 1, utypes, uvals, NULL, false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "could not re-encrypt");
+			rewritten = SPI_processed;
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		reseal_relid = InvalidOid;
+	}
+	PG_END_TRY();
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	result[0] = Int64GetDatum(rewritten);
+	result[1] = last;
+	resnull[1] = last_null;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(resdesc), result, resnull)));
+}
