@@ -879,6 +879,18 @@ ci_protect(PG_FUNCTION_ARGS)
 				 errmsg("a primary key column cannot be encrypted")));
 	atttype = TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid;
 	table_close(rel, NoLock);
+	{
+		TablePolicy *tp = get_policy(relid);
+
+		for (int i = 0; tp && i < tp->ncolumns; i++)
+			if (strcmp(NameStr(tp->columns[i].attname), attname) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_OBJECT),
+						 errmsg("column \"%s\" of table \"%s\" is already protected",
+								attname, get_rel_name(relid)),
+						 errhint("Use ci.unprotect() first to change its policy.")));
+		free_policy(tp);
+	}
 
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
