@@ -10,6 +10,8 @@
 #   pg_regress            sql/*.sql against expected/*.out (a test each)
 #   pg_isolation_regress  test/isolation/specs/*.spec (a test each)
 #   TAP                   test/t/*.pl through prove (an assertion each)
+#   unit                  test/unit/run.sh: C tests of src/ without a server
+#                         (an assertion each)
 #   fuzz                  test/fuzz/run.sh (a target each)
 set -uo pipefail
 # initdb needs a locale that exists whatever the caller's LANG is.
@@ -88,6 +90,16 @@ if [ "$rc" -ne 0 ]; then
 		[ -f "$l" ] && { echo "---- $l"; tail -n 40 "$l"; }
 	done
 fi
+
+ci_say "unit tests (test/unit)"
+ci_as_pg bash "$work/test/unit/run.sh" >"$log" 2>&1
+rc=$?
+cat "$log"
+p=$(grep -cE '^ok [0-9]+' "$log")
+f=$(grep -cE '^not ok [0-9]+' "$log")
+passed=$((passed + p))
+failed=$((failed + f))
+[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
 
 ci_say "fuzz (${FUZZ_SECONDS:-10} s a target)"
 ci_as_pg bash "$work/test/fuzz/run.sh" "${FUZZ_SECONDS:-10}" 2>&1 | tee "$log"
