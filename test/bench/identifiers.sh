@@ -73,42 +73,11 @@ ci_say "timing (median of 7 alternating runs after a warm-up)"
 version=$(ci_psql -d bench -Atc 'SHOW server_version')
 printf '\ncustomer_info identifiers benchmark: %s rows, PostgreSQL %s\n' "$rows" "$version"
 printf 'in-server timing, median of 7 alternating runs; jit = off, max_parallel_workers_per_gather = 0\n\n'
-ci_psql -q -d bench <<'SQL'
+(cd "$work" && ci_psql -q -d bench) <<'SQL'
 SET max_parallel_workers_per_gather = 0;
 SET jit = off;
 
--- Milliseconds one run of query q takes, measured in the server.
-CREATE FUNCTION pg_temp.run_ms(q text) RETURNS double precision
-LANGUAGE plpgsql AS $$
-DECLARE
-	t0 timestamptz;
-BEGIN
-	t0 := clock_timestamp();
-	EXECUTE q;
-	RETURN 1000 * extract(epoch FROM clock_timestamp() - t0);
-END
-$$;
-
--- Medians of reps alternating runs of ours and base, after a warm-up run
--- of each (which also brings t into shared buffers).
-CREATE FUNCTION pg_temp.compare(ours text, base text, reps integer,
-								OUT ours_ms double precision,
-								OUT base_ms double precision)
-LANGUAGE plpgsql AS $$
-DECLARE
-	a double precision[] := '{}';
-	b double precision[] := '{}';
-BEGIN
-	PERFORM pg_temp.run_ms(ours);
-	PERFORM pg_temp.run_ms(base);
-	FOR i IN 1 .. reps LOOP
-		a := a || pg_temp.run_ms(ours);
-		b := b || pg_temp.run_ms(base);
-	END LOOP;
-	SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY v) INTO ours_ms FROM unnest(a) v;
-	SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY v) INTO base_ms FROM unnest(b) v;
-END
-$$;
+\i test/bench/compare.sql
 
 CREATE TEMP TABLE cases (n int, operation text, ours text, baseline text, base text);
 INSERT INTO cases VALUES
