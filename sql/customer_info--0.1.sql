@@ -949,3 +949,15 @@ COMMENT ON PROCEDURE ci.reencrypt(regclass, name, integer) IS
 	'online re-encryption of a protected column under the active key, in committed batches (CALL outside a transaction block)';
 REVOKE ALL ON PROCEDURE ci.reencrypt(regclass, name, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE ci.reencrypt(regclass, name, integer) TO customer_info_admin;
+
+-------------------------------------------------------------------------------
+-- Root key rotation
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION ci.rewrap_keys() RETURNS integer
+	AS 'MODULE_PATHNAME', 'ci_rewrap_keys'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.rewrap_keys() IS
+	're-wraps every data key and blind-index key under the current root key (after a root key rotation); rows are not touched';
+REVOKE ALL ON FUNCTION ci.rewrap_keys() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.rewrap_keys() TO customer_info_admin;

@@ -38,6 +38,7 @@
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "utils/uuid.h"
 
 #include "keys.h"
 
@@ -46,11 +47,20 @@
 
 static char *key_command = NULL;
 static char *key_file = NULL;
+static char *previous_key_command = NULL;
+static char *previous_key_file = NULL;
 
-static uint8 root_key[CI_KEY_LEN];
-static bool root_key_loaded = false;
-/* Why there is no root key: never contains key material. */
-static const char *root_key_problem = NULL;
+/* A root key as read at start; problem never contains key material. */
+typedef struct RootKey
+{
+	bool		loaded;
+	const char *problem;
+	uint8		key[CI_KEY_LEN];
+} RootKey;
+
+static RootKey root;
+/* The root key before a rotation, while ci.rewrap_keys() has not run. */
+static RootKey previous;
 
 /* The backend's cache of unwrapped data keys. */
 static CiDataKey *key_cache = NULL;
@@ -71,6 +81,16 @@ ci_keys_init(void)
 							   "Read once by the postmaster at start.",
 							   &key_file, NULL, PGC_POSTMASTER,
 							   GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("customer_info.previous_key_command",
+							   "Command that prints the previous root key, during a root key rotation.",
+							   "Keys wrapped under it still open until ci.rewrap_keys() re-wraps them.",
+							   &previous_key_command, NULL, PGC_POSTMASTER,
+							   GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable("customer_info.previous_key_file",
+							   "File holding the previous root key, during a root key rotation.",
+							   "Keys wrapped under it still open until ci.rewrap_keys() re-wraps them.",
+							   &previous_key_file, NULL, PGC_POSTMASTER,
+							   GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 }
 
 static int
@@ -85,9 +105,9 @@ hex_value(char c)
 	return -1;
 }
 
-/* Parse 64 hex digits (surrounding white space allowed) into root_key. */
+/* Parse 64 hex digits (surrounding white space allowed) into rk. */
 static bool
-parse_root_key(const char *buf, size_t len)
+parse_root_key(const char *buf, size_t len, RootKey *rk)
 {
 	size_t		start = 0;
 	uint8		key[CI_KEY_LEN];
@@ -98,7 +118,7 @@ parse_root_key(const char *buf, size_t len)
 		len--;
 	if (len - start != ROOT_KEY_HEX_LEN)
 	{
-		root_key_problem = "the key is not 64 hexadecimal digits long";
+		rk->problem = "the key is not 64 hexadecimal digits long";
 		return false;
 	}
 	for (size_t i = 0; i < CI_KEY_LEN; i++)
@@ -109,88 +129,114 @@ parse_root_key(const char *buf, size_t len)
 		if (hi < 0 || lo < 0)
 		{
 			explicit_bzero(key, sizeof(key));
-			root_key_problem = "the key contains characters that are not hexadecimal digits";
+			rk->problem = "the key contains characters that are not hexadecimal digits";
 			return false;
 		}
 		key[i] = (uint8) (hi << 4 | lo);
 	}
-	memcpy(root_key, key, CI_KEY_LEN);
+	memcpy(rk->key, key, CI_KEY_LEN);
 	explicit_bzero(key, sizeof(key));
+	rk->loaded = true;
 	return true;
 }
 
 /*
- * Read the root key.  Called by the postmaster from _PG_init; the outcome
- * (never the key) is logged.
+ * Read a root key from a command or a file (one of them set); the names of
+ * the two settings are for messages.  Returns where it came from, or NULL.
  */
-void
-ci_keys_load_root(void)
+static const char *
+read_root_key(const char *command, const char *file,
+			  const char *command_name, const char *file_name, RootKey *rk)
 {
 	char		buf[ROOT_KEY_HEX_LEN + 64];
 	size_t		len = 0;
 	const char *source = NULL;
 
-	if (key_command && key_command[0] && key_file && key_file[0])
-		root_key_problem = "both customer_info.key_command and customer_info.key_file are set";
-	else if (key_command && key_command[0])
+	if (command && command[0] && file && file[0])
+		rk->problem = psprintf("both %s and %s are set", command_name, file_name);
+	else if (command && command[0])
 	{
-		FILE	   *fh;
-		int			rc;
+		FILE	   *fh = OpenPipeStream(command, "r");
 
-		source = "customer_info.key_command";
-		fh = OpenPipeStream(key_command, "r");
+		source = command_name;
 		if (fh == NULL)
-			root_key_problem = "customer_info.key_command could not be run";
+			rk->problem = psprintf("%s could not be run", command_name);
 		else
 		{
 			len = fread(buf, 1, sizeof(buf), fh);
-			rc = ClosePipeStream(fh);
-			if (rc != 0)
-				root_key_problem = "customer_info.key_command failed";
-			else if (parse_root_key(buf, len))
-				root_key_loaded = true;
+			if (ClosePipeStream(fh) != 0)
+				rk->problem = psprintf("%s failed", command_name);
+			else
+				parse_root_key(buf, len, rk);
 		}
 	}
-	else if (key_file && key_file[0])
+	else if (file && file[0])
 	{
-		FILE	   *fh;
+		FILE	   *fh = AllocateFile(file, "r");
 
-		source = "customer_info.key_file";
-		fh = AllocateFile(key_file, "r");
+		source = file_name;
 		if (fh == NULL)
-			root_key_problem = "customer_info.key_file could not be read";
+			rk->problem = psprintf("%s could not be read", file_name);
 		else
 		{
 			len = fread(buf, 1, sizeof(buf), fh);
 			FreeFile(fh);
-			if (parse_root_key(buf, len))
-				root_key_loaded = true;
+			parse_root_key(buf, len, rk);
 		}
 	}
 	else
-		root_key_problem = "neither customer_info.key_command nor customer_info.key_file is set";
+		rk->problem = psprintf("neither %s nor %s is set", command_name, file_name);
 	explicit_bzero(buf, sizeof(buf));
+	return source;
+}
 
-	if (root_key_loaded)
+/*
+ * Read the root key, and the previous one during a rotation.  Called by
+ * the postmaster from _PG_init; the outcome (never a key) is logged.
+ */
+void
+ci_keys_load_root(void)
+{
+	const char *source;
+
+	source = read_root_key(key_command, key_file, "customer_info.key_command",
+						   "customer_info.key_file", &root);
+	if (root.loaded)
 		ereport(LOG,
 				(errmsg("customer_info: root key loaded from %s", source)));
 	else
 		ereport(WARNING,
 				(errmsg("customer_info: no root key, encryption is unavailable"),
-				 errdetail("The cause: %s.", root_key_problem)));
+				 errdetail("The cause: %s.", root.problem)));
+
+	if ((previous_key_command && previous_key_command[0]) ||
+		(previous_key_file && previous_key_file[0]))
+	{
+		source = read_root_key(previous_key_command, previous_key_file,
+							   "customer_info.previous_key_command",
+							   "customer_info.previous_key_file", &previous);
+		if (previous.loaded)
+			ereport(LOG,
+					(errmsg("customer_info: previous root key loaded from %s", source),
+					 errhint("Run SELECT ci.rewrap_keys() to re-wrap every key under the new root key, then remove the setting.")));
+		else
+			ereport(WARNING,
+					(errmsg("customer_info: the previous root key could not be read"),
+					 errdetail("The cause: %s.", previous.problem)));
+	}
 }
 
 static const uint8 *
 get_root_key(void)
 {
-	if (!root_key_loaded)
+	if (!root.loaded)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("customer_info has no root key"),
 				 errdetail("The root key was not loaded at server start: %s.",
-						   root_key_problem ? root_key_problem : "unknown cause"),
+						   root.problem ? root.problem : "unknown cause"),
 				 errhint("Set customer_info.key_command or customer_info.key_file in postgresql.conf and restart the server.")));
-	return root_key;
+	return root.key;
 }
 
 CiSuite
@@ -213,13 +259,14 @@ ci_suite_name(CiSuite suite)
 	return suite == CI_SUITE_SM4_SM3 ? "sm4-sm3" : "aes-256-gcm";
 }
 
-/* The key that wraps secrets for purpose, derived from the root key. */
+/* The key that wraps secrets for purpose, derived from a root key. */
 static void
-wrapping_key(CiSuite suite, const char *purpose, uint8 *out)
+wrapping_key(CiSuite suite, const uint8 *root_key, const char *purpose,
+			 uint8 *out)
 {
 	char	   *info = psprintf("customer_info wrap %s", purpose);
 
-	if (!ci_hkdf(suite, get_root_key(), CI_KEY_LEN, (const uint8 *) info,
+	if (!ci_hkdf(suite, root_key, CI_KEY_LEN, (const uint8 *) info,
 				 strlen(info), out, CI_KEY_LEN))
 		elog(ERROR, "HKDF failed");
 	pfree(info);
@@ -232,7 +279,7 @@ ci_wrap_secret(CiSuite suite, const uint8 *secret, const char *purpose)
 	bytea	   *result = palloc(VARHDRSZ + CI_ENVELOPE_OVERHEAD + CI_KEY_LEN);
 	bool		ok;
 
-	wrapping_key(suite, purpose, wkey);
+	wrapping_key(suite, get_root_key(), purpose, wkey);
 	ok = ci_envelope_seal(suite, 0, wkey, (const uint8 *) purpose,
 						  strlen(purpose), secret, CI_KEY_LEN,
 						  (uint8 *) VARDATA(result));
@@ -257,15 +304,38 @@ ci_unwrap_secret(bytea *wrapped, const char *purpose, uint8 *secret)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("wrapped key for %s is malformed", purpose)));
-	wrapping_key(header.suite, purpose, wkey);
+	wrapping_key(header.suite, get_root_key(), purpose, wkey);
 	status = ci_envelope_open(wkey, (const uint8 *) purpose, strlen(purpose),
 							  env, envlen, secret);
+	if (status == CI_OPEN_AUTH_FAILED && previous.loaded)
+	{
+		/* during a root key rotation: wrapped under the previous key? */
+		wrapping_key(header.suite, previous.key, purpose, wkey);
+		status = ci_envelope_open(wkey, (const uint8 *) purpose, strlen(purpose),
+								  env, envlen, secret);
+	}
 	explicit_bzero(wkey, sizeof(wkey));
 	if (status != CI_OPEN_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PASSWORD),
 				 errmsg("the key for %s cannot be unwrapped with this server's root key", purpose),
 				 errhint("The server was started with a different root key than the one these keys were made under.")));
+}
+
+/*
+ * What a column's blind-index key is wrapped for: it names the column by
+ * its id, which survives renames and dump/restore.
+ */
+char *
+index_key_purpose(const uint8 *column_id)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "blind index of column ");
+	for (int i = 0; i < UUID_LEN; i++)
+		appendStringInfo(&buf, "%02x", column_id[i]);
+	return buf.data;
 }
 
 /*
@@ -481,4 +551,83 @@ ci_create_data_key(CiSuite suite)
 	ci_restore_user(save_userid, save_sec);
 	key_cache_reset();
 	return key_id;
+}
+
+/*
+ * ci.rewrap_keys(): during a root key rotation (the new key in
+ * customer_info.key_command or key_file, the old one in
+ * customer_info.previous_key_command or previous_key_file), re-wrap every
+ * data key and blind-index key under the new root key.  Rows are not
+ * touched.  Returns the number of keys re-wrapped.
+ */
+PG_FUNCTION_INFO_V1(ci_rewrap_keys);
+
+static int
+rewrap_table(const char *select_sql, const char *update_sql, bool data_keys)
+{
+	int			n = 0;
+	uint64		nrows;
+	SPITupleTable *tuptable;
+
+	if (SPI_execute(select_sql, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the wrapped keys");
+	nrows = SPI_processed;
+	tuptable = SPI_tuptable;
+	for (uint64 i = 0; i < nrows; i++)
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(tuptable->vals[i], tuptable->tupdesc, 1, &isnull);
+		bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(tuptable->vals[i],
+															tuptable->tupdesc, 2, &isnull));
+		char	   *purpose;
+		uint8		secret[CI_KEY_LEN];
+		Oid			argtypes[2];
+		Datum		values[2];
+
+		if (data_keys)
+		{
+			purpose = psprintf("data key %d", DatumGetInt32(id));
+			argtypes[0] = INT4OID;
+		}
+		else
+		{
+			purpose = index_key_purpose(DatumGetUUIDP(id)->data);
+			argtypes[0] = UUIDOID;
+		}
+		ci_unwrap_secret(wrapped, purpose, secret);
+		values[0] = id;
+		values[1] = PointerGetDatum(ci_wrap_secret((CiSuite) ((uint8 *) VARDATA_ANY(wrapped))[1],
+												   secret, purpose));
+		explicit_bzero(secret, sizeof(secret));
+		argtypes[1] = BYTEAOID;
+		if (SPI_execute_with_args(update_sql, 2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not store a re-wrapped key");
+		n++;
+	}
+	return n;
+}
+
+Datum
+ci_rewrap_keys(PG_FUNCTION_ARGS)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			n;
+
+	ci_require_admin("re-wrap keys");
+	get_root_key();
+	ci_become_owner(&save_userid, &save_sec);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = rewrap_table("SELECT key_id, wrapped FROM ci.data_key FOR UPDATE",
+					 "UPDATE ci.data_key SET wrapped = $2"
+					 " WHERE key_id OPERATOR(pg_catalog.=) $1", true);
+	n += rewrap_table("SELECT column_id, index_key FROM ci.protected_column"
+					  " WHERE index_key IS NOT NULL FOR UPDATE",
+					  "UPDATE ci.protected_column SET index_key = $2"
+					  " WHERE column_id OPERATOR(pg_catalog.=) $1", false);
+	SPI_finish();
+	ci_restore_user(save_userid, save_sec);
+	key_cache_reset();
+	PG_RETURN_INT32(n);
 }

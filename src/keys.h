@@ -43,6 +43,9 @@ extern void ci_unwrap_secret(bytea *wrapped, const char *purpose,
 extern CiSuite ci_suite_from_name(const char *name);
 extern const char *ci_suite_name(CiSuite suite);
 
+/* What a column's blind-index key is wrapped for (protect.c). */
+extern char *index_key_purpose(const uint8 *column_id);
+
 /* Role checks: an error naming the missing role. */
 extern void ci_require_admin(const char *what);
 

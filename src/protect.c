@@ -264,7 +264,7 @@ load_policy(Oid relid)
 		if (!unsearchable)
 		{
 			bytea	   *wrapped = DatumGetByteaPP(SPI_getbinval(tup, desc, 6, &isnull));
-			char	   *purpose = psprintf("blind index of column %s", name);
+			char	   *purpose = index_key_purpose(pc->column_id);
 
 			pc->bidx_attnum = get_attnum(relid, NameStr(*DatumGetName(idxname)));
 			if (pc->bidx_attnum == InvalidAttrNumber)
@@ -838,10 +838,11 @@ ci_protect(PG_FUNCTION_ARGS)
 	char		idxname[NAMEDATALEN];
 	bytea	   *index_key = NULL;
 	Relation	rel;
-	Oid			argtypes[7] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID, BYTEAOID};
-	Datum		values[7];
-	char		nulls[7] = "       ";
+	Oid			argtypes[8] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID, BYTEAOID, UUIDOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
 	const CiDataKey *dk;
+	pg_uuid_t  *column_id = palloc(sizeof(pg_uuid_t));
 
 	ci_require_admin("protect columns");
 	kind_from_name(kind);
@@ -921,10 +922,16 @@ ci_protect(PG_FUNCTION_ARGS)
 										   qrel, qcol));
 	}
 
+	/* the column's identity in associated data, for good */
+	if (!ci_random_bytes(column_id->data, UUID_LEN))
+		elog(ERROR, "could not generate a random column id");
+	column_id->data[6] = (column_id->data[6] & 0x0F) | 0x40;	/* version 4 */
+	column_id->data[8] = (column_id->data[8] & 0x3F) | 0x80;	/* variant */
+
 	if (searchable)
 	{
 		uint8		secret[CI_KEY_LEN];
-		char	   *purpose = psprintf("blind index of column %s", attname);
+		char	   *purpose = index_key_purpose(column_id->data);
 
 		snprintf(idxname, NAMEDATALEN, "%s_bidx", attname);
 		if (get_attnum(relid, idxname) != InvalidAttrNumber)
@@ -955,10 +962,12 @@ ci_protect(PG_FUNCTION_ARGS)
 	}
 	else
 		nulls[5] = nulls[6] = 'n';
+	values[7] = UUIDPGetDatum(column_id);
 	run_as_ci_owner("INSERT INTO ci.protected_column"
-					" (relid, attname, kind, category, searchable, index_attname, index_key)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7)",
-					7, argtypes, values, nulls);
+					" (relid, attname, kind, category, searchable, index_attname, index_key,"
+					"  column_id)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+					8, argtypes, values, nulls);
 
 	/* the trigger, once per table */
 	if (!OidIsValid(get_trigger_oid(relid, TRIGGER_NAME, true)))

@@ -99,6 +99,28 @@ like($stderr, qr/must be superuser or have privileges of pg_read_all_settings/,
 	'SELECT wrapped FROM ci.data_key', extra_params => [ '-U', 'app' ]);
 like($stderr, qr/permission denied/, 'wrapped keys are not readable by others');
 
+# Root key rotation: the new key in key_command, the old one in
+# previous_key_command; everything opens, ci.rewrap_keys() re-wraps the
+# data and blind-index keys, and then the old key is no longer needed.
+my $new_key = 'abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789';
+$node->append_conf('postgresql.conf',
+	"customer_info.key_command = 'echo $new_key'\n"
+	  . "customer_info.previous_key_command = 'echo $key'");
+$node->restart;
+like(slurp_file($node->logfile), qr/previous root key loaded from customer_info.previous_key_command/,
+	'rotation: previous key loaded');
+is($node->safe_psql('postgres', $plain), $expected, 'rotation: values open under the previous key');
+is($node->safe_psql('postgres', 'SELECT ci.rewrap_keys()'), '2',
+	'rotation: one data key and one blind-index key re-wrapped');
+$node->append_conf('postgresql.conf', "customer_info.previous_key_command = ''");
+$node->restart;
+is($node->safe_psql('postgres', $plain), $expected, 'rotation: values open with the new key alone');
+is($node->safe_psql('postgres', q{SELECT id FROM customers
+	WHERE id_number_bidx = ci.lookup('customers', 'id_number', '11010519491231002x')}),
+	'1', 'rotation: blind-index lookups still match');
+unlike(slurp_file($node->logfile), qr/$new_key/, 'rotation: no key in the log');
+$key = $new_key;
+
 # Dump holds envelopes, not plaintext.
 my $dump = "$tempdir/db.sql";
 $node->command_ok([ 'pg_dump', '-f', $dump, '-d', $node->connstr('postgres') ],
