@@ -395,3 +395,77 @@ ci_envelope_open(const uint8_t *key, const uint8_t *aad, size_t aadlen,
 		return CI_OPEN_OK;
 	}
 }
+
+static const char b64_chars[] =
+"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t
+ci_b64_encode(const uint8_t *src, size_t len, char *dst)
+{
+	size_t		o = 0;
+	size_t		i = 0;
+
+	for (; i + 3 <= len; i += 3)
+	{
+		uint32_t	v = (uint32_t) src[i] << 16 | (uint32_t) src[i + 1] << 8 | src[i + 2];
+
+		dst[o++] = b64_chars[v >> 18];
+		dst[o++] = b64_chars[(v >> 12) & 63];
+		dst[o++] = b64_chars[(v >> 6) & 63];
+		dst[o++] = b64_chars[v & 63];
+	}
+	if (i < len)
+	{
+		uint32_t	v = (uint32_t) src[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t) src[i + 1] << 8;
+		dst[o++] = b64_chars[v >> 18];
+		dst[o++] = b64_chars[(v >> 12) & 63];
+		dst[o++] = i + 1 < len ? b64_chars[(v >> 6) & 63] : '=';
+		dst[o++] = '=';
+	}
+	return o;
+}
+
+/* 0..63 for a base64 character, 64 for '=', 255 for anything else */
+static uint8_t b64_values[256];
+static bool b64_ready = false;
+
+long
+ci_b64_decode(const char *src, size_t len, uint8_t *dst)
+{
+	size_t		o = 0;
+
+	if (!b64_ready)
+	{
+		memset(b64_values, 255, sizeof(b64_values));
+		for (int i = 0; i < 64; i++)
+			b64_values[(unsigned char) b64_chars[i]] = (uint8_t) i;
+		b64_values['='] = 64;
+		b64_ready = true;
+	}
+	if (len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4)
+	{
+		uint8_t		a = b64_values[(unsigned char) src[i]];
+		uint8_t		b = b64_values[(unsigned char) src[i + 1]];
+		uint8_t		c = b64_values[(unsigned char) src[i + 2]];
+		uint8_t		d = b64_values[(unsigned char) src[i + 3]];
+		bool		last = i + 4 == len;
+
+		if (a > 63 || b > 63 || c == 255 || d == 255 ||
+			(c == 64 && (d != 64 || !last)) || (d == 64 && !last))
+			return -1;
+		/* canonical only: the bits that padding drops must be zero */
+		if ((c == 64 && (b & 15) != 0) || (c != 64 && d == 64 && (c & 3) != 0))
+			return -1;
+		dst[o++] = (uint8_t) (a << 2 | b >> 4);
+		if (c != 64)
+			dst[o++] = (uint8_t) (b << 4 | c >> 2);
+		if (d != 64)
+			dst[o++] = (uint8_t) (c << 6 | d);
+	}
+	return (long) o;
+}

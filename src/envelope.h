@@ -95,6 +95,15 @@ extern CiOpenStatus ci_envelope_open(const uint8_t *key,
 									 const uint8_t *env, size_t envlen,
 									 uint8_t *pt);
 
+/*
+ * Base64 (RFC 4648, with padding) of the stored text form.  Encoding
+ * writes CI_B64_ENC_LEN(len) bytes; decoding returns the number of bytes
+ * written (at most 3 * len / 4) or -1 for anything but canonical base64.
+ */
+#define CI_B64_ENC_LEN(len)	(((len) + 2) / 3 * 4)
+extern size_t ci_b64_encode(const uint8_t *src, size_t len, char *dst);
+extern long ci_b64_decode(const char *src, size_t len, uint8_t *dst);
+
 /* HKDF (RFC 5869) with SHA-256, or SM3 for the national suite. */
 extern bool ci_hkdf(CiSuite suite, const uint8_t *ikm, size_t ikmlen,
 					const uint8_t *info, size_t infolen,

@@ -38,7 +38,6 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "common/base64.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -118,6 +117,14 @@ typedef struct TablePolicy
  */
 static Oid	unprotect_relid = InvalidOid;
 static NameData unprotect_attname;
+
+/*
+ * While ci.reencrypt_batch() rewrites a column with ci.reseal(), whose
+ * output is an envelope this backend just made, the trigger need not open
+ * it again to check it.
+ */
+static Oid	reseal_relid = InvalidOid;
+static NameData reseal_attname;
 
 /*
  * The policy cache.  Loading a policy runs SPI and catalog lookups, which
@@ -470,15 +477,15 @@ static uint8 *
 decode_envelope(const char *s, size_t len, size_t *envlen)
 {
 	uint8	   *env;
-	int			n;
+	long		n;
 
 	if (len < ENVELOPE_PREFIX_LEN ||
 		memcmp(s, ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN) != 0)
 		return NULL;
 	s += ENVELOPE_PREFIX_LEN;
 	len -= ENVELOPE_PREFIX_LEN;
-	env = palloc(pg_b64_dec_len((int) len) + 1);
-	n = pg_b64_decode(s, (int) len, (char *) env, pg_b64_dec_len((int) len));
+	env = palloc(len / 4 * 3 + 3);
+	n = ci_b64_decode(s, len, env);
 	if (n < CI_ENVELOPE_OVERHEAD)
 	{
 		pfree(env);
@@ -606,9 +613,8 @@ seal_value(const ProtectedColumn *pc, const CiDataKey *dk, StringInfo aad,
 	size_t		ptlen = strlen(canonical);
 	size_t		envlen = CI_ENVELOPE_OVERHEAD + ptlen;
 	uint8	   *env = palloc(envlen);
-	int			b64len = pg_b64_enc_len((int) envlen);
+	size_t		b64len = CI_B64_ENC_LEN(envlen);
 	text	   *result = palloc(VARHDRSZ + ENVELOPE_PREFIX_LEN + b64len);
-	int			n;
 
 	if (!ci_envelope_seal(dk->suite, (uint32) dk->key_id, column_subkey(pc, dk),
 						  (const uint8 *) aad->data, aad->len,
@@ -617,11 +623,8 @@ seal_value(const ProtectedColumn *pc, const CiDataKey *dk, StringInfo aad,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("encryption failed")));
 	memcpy(VARDATA(result), ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN);
-	n = pg_b64_encode((const char *) env, (int) envlen,
-					  VARDATA(result) + ENVELOPE_PREFIX_LEN, b64len);
-	if (n < 0)
-		elog(ERROR, "base64 encoding failed");
-	SET_VARSIZE(result, VARHDRSZ + ENVELOPE_PREFIX_LEN + n);
+	ci_b64_encode(env, envlen, VARDATA(result) + ENVELOPE_PREFIX_LEN);
+	SET_VARSIZE(result, VARHDRSZ + ENVELOPE_PREFIX_LEN + b64len);
 	pfree(env);
 	return result;
 }
@@ -645,6 +648,7 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 	Datum	   *values;
 	bool	   *nulls;
 	int			nchanged = 0;
+	bool		pk_changed = false;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
@@ -674,6 +678,22 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 	if (tp == NULL)
 		return PointerGetDatum(newtuple);
 
+	/* did the row's primary key change?  (its envelopes must follow) */
+	if (oldtuple != NULL)
+	{
+		for (int k = 0; k < tp->npk && !pk_changed; k++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, tp->pk[k] - 1);
+			bool		n1,
+						n2;
+			Datum		d1 = heap_getattr(oldtuple, tp->pk[k], desc, &n1);
+			Datum		d2 = heap_getattr(newtuple, tp->pk[k], desc, &n2);
+
+			pk_changed = n1 != n2 ||
+				(!n1 && !datumIsEqual(d1, d2, att->attbyval, att->attlen));
+		}
+	}
+
 	cols = palloc(sizeof(int) * tp->ncolumns * 2);
 	values = palloc(sizeof(Datum) * tp->ncolumns * 2);
 	nulls = palloc(sizeof(bool) * tp->ncolumns * 2);
@@ -694,6 +714,30 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		char	   *canonical;
 		bool		keep = false;
 
+		if (oldtuple != NULL && !pk_changed)
+		{
+			bool		oldnull;
+			Datum		oldval = heap_getattr(oldtuple, pc->attnum, desc, &oldnull);
+
+			/*
+			 * An UPDATE that leaves the value as it was: what is stored
+			 * stays, unopened (it may even be damaged; reading will say so).
+			 */
+			if (isnull && oldnull)
+				continue;
+			if (!isnull && !oldnull && datumIsEqual(val, oldval, false, -1))
+				continue;
+			/*
+			 * ci.reseal() output over an envelope: a fresh envelope of the
+			 * same plaintext, so the blind index stands.
+			 */
+			if (!isnull && !oldnull && reseal_relid == RelationGetRelid(rel) &&
+				strcmp(NameStr(reseal_attname), NameStr(pc->attname)) == 0 &&
+				VARSIZE_ANY_EXHDR(DatumGetPointer(oldval)) >= ENVELOPE_PREFIX_LEN &&
+				memcmp(VARDATA_ANY(DatumGetPointer(oldval)), ENVELOPE_PREFIX,
+					   ENVELOPE_PREFIX_LEN) == 0)
+				continue;
+		}
 		if (isnull)
 		{
 			if (pc->bidx_attnum != InvalidAttrNumber)
@@ -737,19 +781,6 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 								NameStr(pc->attname), RelationGetRelationName(rel)),
 						 errdetail("Envelopes are bound to their column and row; write the plaintext instead.")));
 		}
-		if (keep && oldtuple != NULL)
-		{
-			bool		oldnull;
-			Datum		oldval = heap_getattr(oldtuple, pc->attnum, desc, &oldnull);
-
-			/* unchanged value in an unchanged row: nothing to do */
-			if (!oldnull && datumIsEqual(val, oldval, false, -1))
-			{
-				explicit_bzero(plain, strlen(plain));
-				continue;
-			}
-		}
-
 		if (plain != NULL)
 			canonical = plain;
 		else
@@ -976,9 +1007,23 @@ ci_protect(PG_FUNCTION_ARGS)
 										   TRIGGER_NAME, qrel));
 	CommandCounterIncrement();
 
-	/* Encrypt what is there: the trigger seals every plaintext it sees. */
-	run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
-									   qrel, qcol, qcol, qcol));
+	/*
+	 * Encrypt what is there: ci.reseal() validates and seals each value,
+	 * the trigger fills the blind index.
+	 */
+	reseal_relid = relid;
+	namestrcpy(&reseal_attname, attname);
+	PG_TRY();
+	{
+		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
+										   " WHERE %s IS NOT NULL",
+										   qrel, qcol, quote_literal_cstr(attname), qcol));
+	}
+	PG_FINALLY();
+	{
+		reseal_relid = InvalidOid;
+	}
+	PG_END_TRY();
 	PG_RETURN_VOID();
 }
 
@@ -1304,9 +1349,6 @@ ci_policy_changed(PG_FUNCTION_ARGS)
  * found by the next pass); after a crash or cancel a new call starts over
  * and finds what is left.
  */
-static Oid	reseal_relid = InvalidOid;
-static NameData reseal_attname;
-
 PG_FUNCTION_INFO_V1(ci_reseal);
 PG_FUNCTION_INFO_V1(ci_reencrypt_batch);
 
@@ -1360,13 +1402,22 @@ ci_reseal(PG_FUNCTION_ARGS)
 	ReleaseTupleDesc(desc);
 
 	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
-	plain = env ? open_envelope(pc, env, envlen, &aad, &status) : NULL;
-	if (plain == NULL)
+	if (env == NULL)
 	{
-		/* plaintext (the trigger seals it) or damaged: leave it be */
-		free_policy(tp);
-		explicit_bzero(&dk, sizeof(dk));
-		PG_RETURN_TEXT_P(txt);
+		/* plaintext (protecting a column, or a trigger was disabled) */
+		plain = normalise_value(pc, get_rel_name(relid), VARDATA_ANY(txt),
+								VARSIZE_ANY_EXHDR(txt));
+	}
+	else
+	{
+		plain = open_envelope(pc, env, envlen, &aad, &status);
+		if (plain == NULL)
+		{
+			/* damaged: left as it is, for reading to report */
+			free_policy(tp);
+			explicit_bzero(&dk, sizeof(dk));
+			PG_RETURN_TEXT_P(txt);
+		}
 	}
 	result = seal_value(pc, &dk, &aad, plain);
 	explicit_bzero(plain, strlen(plain));

@@ -28,7 +28,7 @@ cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 		-I "$root/src")
 # the PostgreSQL-free parser layer of ident_parse.h is src/parse_*.c
 ident_srcs=("$root"/src/parse_*.c)
-targets=(fuzz_cn_id fuzz_uscc fuzz_cn_mobile fuzz_bank_card fuzz_masks)
+targets=(fuzz_cn_id fuzz_uscc fuzz_cn_mobile fuzz_bank_card fuzz_masks fuzz_envelope)
 
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
@@ -72,6 +72,11 @@ seed "$work/corpus/fuzz_masks" \
 	'\x09@example.com' '\x5213800138000' '\x09\xe4\xb8' '\x09\xff\x01abc' \
 	'\x6d\xe1\x01' '\x09\xf0abcdefgh' '\x09\xe1\x01\x02x@b'
 
+seed "$work/corpus/fuzz_envelope" \
+	'AQEAAAABDfeAmnK2cX+UnoXN1N2Hi/IZT6LTN5OCGOK5QrsU5YIpMDZw88dC5F5ccZWplg==' \
+	'AQIAAAACU/RMn9Wj00ykGE2mfv5B0BogNiCa6qFWU3zceT/AZS5jvJvT2hHMBGTkvNosXA==' \
+	'QUJD' 'QQ==' 'QUI=' '====' 'A===' '\x01\x01\x00\x00\x00\x01'
+
 # build TARGET LOG: compile one target into $bindir
 build()
 {
@@ -79,6 +84,8 @@ build()
 
 	if [ "$target" = fuzz_masks ]; then
 		srcs=("$root/src/mask_core.c")
+	elif [ "$target" = fuzz_envelope ]; then
+		srcs=("$root/src/envelope.c" -lcrypto -lpthread)
 	else
 		srcs=("${ident_srcs[@]}")
 	fi
