@@ -830,6 +830,9 @@ CREATE FUNCTION ci.lookup(tbl regclass, col name, value text) RETURNS bytea
 	LANGUAGE C STABLE STRICT;
 COMMENT ON FUNCTION ci.lookup(regclass, name, text) IS
 	'blind index of a plaintext: WHERE <col>_bidx = ci.lookup(tbl, col, value) finds its rows with one index scan';
+-- Searching by value is a privilege of its own: with it a role can test
+-- guesses (a mobile number has only 10^9 candidates).
+REVOKE ALL ON FUNCTION ci.lookup(regclass, name, text) FROM PUBLIC;
 
 CREATE FUNCTION ci.envelope_key_id(text) RETURNS integer
 	AS 'MODULE_PATHNAME', 'ci_envelope_key_id'
@@ -923,6 +926,9 @@ DECLARE
 	total	pg_catalog.int8 := 0;
 	found_any pg_catalog.bool := false;
 BEGIN
+	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'batch size must be at least 1';
+	END IF;
 	-- Passes over the table in ctid order, a short transaction per batch,
 	-- until a whole pass finds nothing left under an older key (rows that
 	-- moved during a pass are caught by the next).  Safe to cancel, and to

@@ -96,6 +96,8 @@ SELECT ci.reveal(ROW(1, 2), 'id_number');
 SELECT ci.reveal(c, 'note') FROM customers c WHERE id = 1;
 
 -- Blind-index search: the legacy spelling finds the same person, by index.
+-- Searching by value is a privilege of its own (EXECUTE on ci.lookup).
+GRANT EXECUTE ON FUNCTION ci.lookup(regclass, name, text) TO regress_ci_app;
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF)
 SELECT id FROM customers WHERE id_number_bidx = ci.lookup('customers', 'id_number', '110105491231002');
@@ -195,10 +197,104 @@ SELECT id, id_number, mobile FROM customers ORDER BY id;
 SELECT count(*) FROM ci.protected_column;
 
 DROP TABLE customers;
+
+-------------------------------------------------------------------------------
+-- Attacks on the privilege boundaries
+-------------------------------------------------------------------------------
+SET client_min_messages = warning;
+CREATE ROLE regress_ci_owner LOGIN;
+RESET client_min_messages;
+CREATE SCHEMA regress_owned AUTHORIZATION regress_ci_owner;
+GRANT USAGE ON SCHEMA regress_owned TO regress_ci_admin;
+
+-- A search_path trojan: functions named like the ones customer_info's
+-- internal queries use, in a schema first on the caller's path.  If any
+-- ran as the extension's owner, the role would become superuser.
+SET ROLE regress_ci_owner;
+CREATE TABLE regress_owned.t (id int PRIMARY KEY, secret text, note text);
+INSERT INTO regress_owned.t VALUES (1, '13800138000', 'x');
+CREATE FUNCTION regress_owned.escalate() RETURNS void LANGUAGE plpgsql AS
+$$BEGIN EXECUTE 'ALTER ROLE regress_ci_owner SUPERUSER';
+EXCEPTION WHEN insufficient_privilege THEN NULL; END$$;
+CREATE FUNCTION regress_owned.uuid_send(uuid) RETURNS bytea LANGUAGE plpgsql AS
+$$BEGIN PERFORM regress_owned.escalate(); RETURN pg_catalog.uuid_send($1); END$$;
+CREATE FUNCTION regress_owned.lower(text) RETURNS text LANGUAGE plpgsql AS
+$$BEGIN PERFORM regress_owned.escalate(); RETURN pg_catalog.lower($1); END$$;
+-- a trigger of the owner's that tries to leave its search_path behind
+CREATE FUNCTION regress_owned.hijack() RETURNS trigger LANGUAGE plpgsql AS
+$$BEGIN PERFORM pg_catalog.set_config('search_path', 'regress_owned, pg_catalog', false);
+	NEW.note := lower(NEW.note); RETURN NEW; END$$;
+CREATE TRIGGER aaa BEFORE UPDATE ON regress_owned.t
+	FOR EACH ROW EXECUTE FUNCTION regress_owned.hijack();
+RESET ROLE;
+SET ROLE regress_ci_admin;
+SELECT ci.protect('regress_owned.t', 'secret', 'cn_mobile', 'C2', searchable => true);
+-- the owner's trigger ran (as the owner) but its settings did not stay
+SHOW search_path;
+RESET ROLE;
+SET ROLE regress_ci_owner;
+SET search_path = regress_owned, pg_catalog;
+SELECT ci.reveal(t, 'secret') FROM regress_owned.t t;
+INSERT INTO regress_owned.t VALUES (2, '13900139000', 'y');
+UPDATE regress_owned.t SET secret = '13700137000' WHERE id = 2;
+RESET search_path;
+RESET ROLE;
+SELECT rolsuper AS owner_became_superuser FROM pg_roles WHERE rolname = 'regress_ci_owner';
+SELECT id, ci.reveal(t, 'secret') FROM regress_owned.t t ORDER BY id;
+
+-- The owner changes the protected column's type: writes fail, no crash.
+SET ROLE regress_ci_owner;
+ALTER TABLE regress_owned.t ALTER COLUMN secret TYPE int USING 42;
+INSERT INTO regress_owned.t VALUES (3, 7, 'z');
+ALTER TABLE regress_owned.t ALTER COLUMN secret TYPE text;
+RESET ROLE;
+
+-- Tables that cannot be protected: inheritance, partitions, primary keys
+-- whose text depends on settings or that are generated.
+SET ROLE regress_ci_owner;
+CREATE TABLE regress_owned.parent (id int PRIMARY KEY, s text);
+CREATE TABLE regress_owned.child () INHERITS (regress_owned.parent);
+CREATE TABLE regress_owned.parted (id int PRIMARY KEY, s text) PARTITION BY RANGE (id);
+CREATE TABLE regress_owned.part1 PARTITION OF regress_owned.parted FOR VALUES FROM (0) TO (10);
+CREATE TABLE regress_owned.tz (at timestamptz PRIMARY KEY, s text);
+CREATE TABLE regress_owned.gen (a int, id int GENERATED ALWAYS AS (a * 2) STORED PRIMARY KEY, s text);
+CREATE TABLE "regress_owned"."Odd ""name""; x" ("the id" int PRIMARY KEY, "id nr; --" text);
+RESET ROLE;
+SET ROLE regress_ci_admin;
+SELECT ci.protect('regress_owned.parent', 's', 'text');
+SELECT ci.protect('regress_owned.child', 's', 'text');
+SELECT ci.protect('regress_owned.parted', 's', 'text');
+SELECT ci.protect('regress_owned.part1', 's', 'text');
+SELECT ci.protect('regress_owned.tz', 's', 'text');
+SELECT ci.protect('regress_owned.gen', 's', 'text');
+-- identifiers with quotes, spaces and semicolons are quoted, never pasted
+SELECT ci.protect('regress_owned."Odd ""name""; x"', 'id nr; --', 'cn_id', searchable => true);
+RESET ROLE;
+INSERT INTO "regress_owned"."Odd ""name""; x" VALUES (1, '11010519491231002X');
+SELECT "the id", "id nr; --" LIKE 'ci:%' AS sealed, ci.reveal(t, 'id nr; --')
+  FROM "regress_owned"."Odd ""name""; x" t;
+SELECT "the id" FROM "regress_owned"."Odd ""name""; x"
+ WHERE "id nr; --_bidx" = ci.lookup('regress_owned."Odd ""name""; x"', 'id nr; --', '110105491231002');
+
+-- Separation of duties: an admin cannot give itself (or the admin role)
+-- the level clear; NULL arguments are refused.
+SET ROLE regress_ci_admin;
+SELECT ci.grant_level('regress_ci_admin', 'clear', 'C2');
+SELECT ci.grant_level('customer_info_admin', 'clear', 'C2');
+SELECT ci.grant_level('regress_ci_owner', NULL, 'C2');
+SELECT ci.grant_level(NULL, 'clear', 'C2');
+CALL ci.reencrypt('regress_owned.t', 'secret', NULL);
+RESET ROLE;
+
+DROP SCHEMA regress_owned CASCADE;
+DELETE FROM ci.protected_column WHERE NOT EXISTS
+	(SELECT FROM pg_class WHERE oid = relid);
+DROP ROLE regress_ci_owner;
 DROP ROLE regress_ci_nobody;
 SET ROLE regress_ci_admin;
 SELECT ci.revoke_level('regress_ci_analyst', 'C3');
 RESET ROLE;
 DROP ROLE regress_ci_analyst;
+REVOKE EXECUTE ON FUNCTION ci.lookup(regclass, name, text) FROM regress_ci_app;
 DROP ROLE regress_ci_app;
 DROP ROLE regress_ci_admin;

@@ -47,15 +47,14 @@ level_from_name(const char *name)
 CiAccessLevel
 ci_access_level(Oid relid, const char *attname, const char *category)
 {
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 	Oid			user = GetUserId();
 	Oid			argtypes[3] = {OIDOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 	int			column_level = -1;
 	int			category_level = -1;
 
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = ObjectIdGetDatum(relid);
@@ -85,7 +84,7 @@ ci_access_level(Oid relid, const char *attname, const char *category)
 			category_level = Max(category_level, level);
 	}
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 	if (column_level >= 0)
 		return (CiAccessLevel) column_level;
 	if (category_level >= 0)
@@ -101,21 +100,38 @@ ci_access_level(Oid relid, const char *attname, const char *category)
 static void
 change_level(FunctionCallInfo fcinfo, bool grant)
 {
-	Oid			role = PG_GETARG_OID(0);
+	Oid			role = PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0);
 	int			argoff = grant ? 1 : 0;
-	char	   *level = grant ? text_to_cstring(PG_GETARG_TEXT_PP(1)) : NULL;
+	char	   *level = (grant && !PG_ARGISNULL(1)) ? text_to_cstring(PG_GETARG_TEXT_PP(1)) : NULL;
 	char	   *category = PG_ARGISNULL(1 + argoff) ? NULL :
 		text_to_cstring(PG_GETARG_TEXT_PP(1 + argoff));
 	bool		for_column = !PG_ARGISNULL(2 + argoff);
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 	Oid			argtypes[6] = {OIDOID, TEXTOID, TEXTOID, OIDOID, TEXTOID, OIDOID};
 	Datum		values[6];
 	char		nulls[6] = "      ";
 
 	ci_require_admin(grant ? "grant access levels" : "revoke access levels");
+	if (PG_ARGISNULL(0) || (grant && PG_ARGISNULL(1)))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("role and level must not be null")));
 	if (grant)
 		level_from_name(level);
+
+	/*
+	 * Separation of duties: whoever declares policy does not give the
+	 * level "clear" to a role whose privileges they hold (themselves
+	 * included), nor to the policy role.
+	 */
+	if (grant && strcmp(level, "clear") == 0 && !superuser() &&
+		(has_privs_of_role(GetUserId(), role) ||
+		 role == get_role_oid("customer_info_admin", true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to grant the level \"clear\" to role \"%s\"",
+						GetUserNameFromId(role, false)),
+				 errdetail("A member of customer_info_admin cannot give \"clear\" to a role whose privileges it has.")));
 	if (for_column && PG_ARGISNULL(3 + argoff))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -149,7 +165,7 @@ change_level(FunctionCallInfo fcinfo, bool grant)
 		nulls[3] = nulls[4] = 'n';
 	}
 
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (grant && for_column &&
@@ -176,7 +192,7 @@ change_level(FunctionCallInfo fcinfo, bool grant)
 							   6, argtypes, values, nulls, false, 0) != SPI_OK_INSERT))
 		elog(ERROR, "could not update ci.access_level");
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 }
 
 Datum

@@ -361,30 +361,53 @@ ci_require_admin(const char *what)
  * on them; the SQL that runs then is fixed text with parameters, and no
  * user code can run under that identity.
  */
-void
-ci_become_owner(Oid *save_userid, int *save_sec)
+static void
+switch_user(Oid role, CiUserSwitch *sw)
 {
-	Oid			nsp = get_namespace_oid("ci", false);
-	Oid			relid = get_relname_relid("data_key", nsp);
-	HeapTuple	tup;
+	GetUserIdAndSecContext(&sw->save_userid, &sw->save_sec);
+	SetUserIdAndSecContext(role, sw->save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	/* as REFRESH MATERIALIZED VIEW does: nothing set here outlives us */
+	sw->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Oid			owner;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "table ci.data_key is missing");
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
-
-	GetUserIdAndSecContext(save_userid, save_sec);
-	SetUserIdAndSecContext(owner, *save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	return owner;
 }
 
 void
-ci_restore_user(Oid save_userid, int save_sec)
+ci_become_owner(CiUserSwitch *sw)
 {
-	SetUserIdAndSecContext(save_userid, save_sec);
+	Oid			relid = get_relname_relid("data_key", get_namespace_oid("ci", false));
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table ci.data_key is missing");
+	switch_user(relation_owner(relid), sw);
+}
+
+void
+ci_become_table_owner(Oid relid, CiUserSwitch *sw)
+{
+	switch_user(relation_owner(relid), sw);
+}
+
+void
+ci_restore_user(CiUserSwitch *sw)
+{
+	AtEOXact_GUC(false, sw->save_nestlevel);
+	SetUserIdAndSecContext(sw->save_userid, sw->save_sec);
 }
 
 static uint64 key_generation = 0;
@@ -417,8 +440,7 @@ static void
 key_cache_load(void)
 {
 	static bool registered = false;
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 	int			ret;
 
 	if (key_cache_valid)
@@ -434,7 +456,7 @@ key_cache_load(void)
 	key_cache_reset();
 	data_key_relid = get_relname_relid("data_key", get_namespace_oid("ci", false));
 
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute("SELECT key_id, suite, status OPERATOR(pg_catalog.=) 'active', wrapped"
@@ -464,7 +486,7 @@ key_cache_load(void)
 		key_cache_count++;
 	}
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 	key_cache_valid = true;
 }
 
@@ -509,8 +531,7 @@ int32
 ci_create_data_key(CiSuite suite)
 {
 	uint8		key[CI_KEY_LEN];
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 	int32		key_id;
 	bool		isnull;
 	bytea	   *wrapped;
@@ -519,7 +540,7 @@ ci_create_data_key(CiSuite suite)
 	Datum		values[3];
 
 	get_root_key();
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* one rotation at a time; readers are not blocked */
@@ -548,7 +569,7 @@ ci_create_data_key(CiSuite suite)
 							  3, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the new data key");
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 	key_cache_reset();
 	return key_id;
 }
@@ -610,13 +631,12 @@ rewrap_table(const char *select_sql, const char *update_sql, bool data_keys)
 Datum
 ci_rewrap_keys(PG_FUNCTION_ARGS)
 {
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 	int			n;
 
 	ci_require_admin("re-wrap keys");
 	get_root_key();
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	n = rewrap_table("SELECT key_id, wrapped FROM ci.data_key FOR UPDATE",
@@ -627,7 +647,7 @@ ci_rewrap_keys(PG_FUNCTION_ARGS)
 					  "UPDATE ci.protected_column SET index_key = $2"
 					  " WHERE column_id OPERATOR(pg_catalog.=) $1", false);
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 	key_cache_reset();
 	PG_RETURN_INT32(n);
 }

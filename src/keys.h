@@ -49,8 +49,21 @@ extern char *index_key_purpose(const uint8 *column_id);
 /* Role checks: an error naming the missing role. */
 extern void ci_require_admin(const char *what);
 
-/* Run catalog SQL as the owner of the extension's tables. */
-extern void ci_become_owner(Oid *save_userid, int *save_sec);
-extern void ci_restore_user(Oid save_userid, int save_sec);
+/*
+ * Run SQL as the owner of the extension's tables, or as the owner of a
+ * user's table: inside a security-restricted operation, with search_path
+ * pinned to pg_catalog, pg_temp and every setting the SQL changes undone
+ * by ci_restore_user().
+ */
+typedef struct CiUserSwitch
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			save_nestlevel;
+} CiUserSwitch;
+
+extern void ci_become_owner(CiUserSwitch *sw);
+extern void ci_become_table_owner(Oid relid, CiUserSwitch *sw);
+extern void ci_restore_user(CiUserSwitch *sw);
 
 #endif							/* CI_KEYS_H */

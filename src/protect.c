@@ -35,6 +35,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -208,6 +209,47 @@ kind_from_name(const char *name)
 }
 
 /*
+ * The primary key binds envelopes to their row through its text form, so
+ * it must be of a type whose text does not depend on session settings
+ * (DateStyle, TimeZone, extra_float_digits, bytea_output), and must exist
+ * when BEFORE triggers run (not a generated column).
+ */
+static void
+check_primary_key(Relation rel)
+{
+	Bitmapset  *pkattrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	int			attno = -1;
+
+	if (pkattrs == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" has no primary key", RelationGetRelationName(rel)),
+				 errdetail("Encrypted values are bound to their row through its primary key.")));
+	while ((attno = bms_next_member(pkattrs, attno)) >= 0)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel),
+											  attno + FirstLowInvalidHeapAttributeNumber - 1);
+
+		if (att->atttypid != INT2OID && att->atttypid != INT4OID &&
+			att->atttypid != INT8OID && att->atttypid != NUMERICOID &&
+			att->atttypid != TEXTOID && att->atttypid != VARCHAROID &&
+			att->atttypid != UUIDOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("primary key column \"%s\" of table \"%s\" is of type %s",
+							NameStr(att->attname), RelationGetRelationName(rel),
+							format_type_be(att->atttypid)),
+					 errdetail("Encrypted values are bound to their row through its primary key, which must be of type smallint, integer, bigint, numeric, text, varchar or uuid.")));
+		if (att->attgenerated)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("primary key column \"%s\" of table \"%s\" is a generated column",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errdetail("Encrypted values are sealed before generated columns are computed.")));
+	}
+}
+
+/*
  * Read the policy of a table into a new TablePolicy in the current memory
  * context (ncolumns 0 if it has no protected column).
  */
@@ -215,8 +257,7 @@ static TablePolicy *
 load_policy(Oid relid)
 {
 	TablePolicy *tp = palloc0(sizeof(TablePolicy));
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1];
 	Relation	rel;
@@ -225,11 +266,11 @@ load_policy(Oid relid)
 
 	tp->relid = relid;
 	/* Read the policy as the owner of the extension's tables. */
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = ObjectIdGetDatum(relid);
-	if (SPI_execute_with_args("SELECT attname, uuid_send(column_id), kind, category,"
+	if (SPI_execute_with_args("SELECT attname, pg_catalog.uuid_send(column_id), kind, category,"
 							  " index_attname, index_key"
 							  " FROM ci.protected_column"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
@@ -263,6 +304,12 @@ load_policy(Oid relid)
 					 errmsg("protected column \"%s\" of table \"%s\" no longer exists",
 							name, RelationGetRelationName(rel)),
 					 errhint("Use ci.unprotect() to remove its policy.")));
+		if (TupleDescAttr(RelationGetDescr(rel), pc->attnum - 1)->atttypid != TEXTOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("protected column \"%s\" of table \"%s\" is no longer of type text",
+							name, RelationGetRelationName(rel)),
+					 errhint("Change it back, or remove its policy with ci.unprotect().")));
 		memcpy(pc->column_id, VARDATA_ANY(colid), COLUMN_ID_LEN);
 		pc->kind = kind_from_name(TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull)));
 		strlcpy(pc->category, TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull)),
@@ -274,7 +321,8 @@ load_policy(Oid relid)
 			char	   *purpose = index_key_purpose(pc->column_id);
 
 			pc->bidx_attnum = get_attnum(relid, NameStr(*DatumGetName(idxname)));
-			if (pc->bidx_attnum == InvalidAttrNumber)
+			if (pc->bidx_attnum == InvalidAttrNumber ||
+				TupleDescAttr(RelationGetDescr(rel), pc->bidx_attnum - 1)->atttypid != BYTEAOID)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("blind index column of \"%s\" of table \"%s\" no longer exists",
@@ -289,10 +337,12 @@ load_policy(Oid relid)
 	attno = -1;
 	while ((attno = bms_next_member(pkattrs, attno)) >= 0)
 		tp->pk[tp->npk++] = attno + FirstLowInvalidHeapAttributeNumber;
+	if (tp->ncolumns > 0)
+		check_primary_key(rel);
 	RelationClose(rel);
 
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 	if (tp->ncolumns > 0 && tp->npk == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -428,7 +478,9 @@ build_aad(StringInfo aad, const ProtectedColumn *pc, TablePolicy *tp,
 		if (isnull)
 			ereport(ERROR,
 					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("primary key column \"%s\" is null", NameStr(att->attname))));
+					 errmsg("primary key column \"%s\" is null", NameStr(att->attname)),
+					 errhidestmt(true),
+					 errhidecontext(true)));
 		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
 		s = OidOutputFunctionCall(outfn, d);
 		len = (uint32) strlen(s);
@@ -511,6 +563,13 @@ open_envelope(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
 	if (*status != CI_OPEN_OK)
 		return NULL;
 	dk = *ci_data_key((int32) header.key_id);
+	if (header.suite != dk.suite)
+	{
+		/* the header's suite byte is not the key's: tampered */
+		explicit_bzero(&dk, sizeof(dk));
+		*status = CI_OPEN_AUTH_FAILED;
+		return NULL;
+	}
 	pt = palloc(envlen - CI_ENVELOPE_OVERHEAD + 1);
 	*status = ci_envelope_open(column_subkey(pc, &dk), (const uint8 *) aad->data,
 							   aad->len, env, envlen, (uint8 *) pt);
@@ -576,7 +635,8 @@ normalise_value(ProtectedColumn *pc, const char *relname, const char *s, size_t 
 							 errmsg("invalid email address for protected column \"%s\" of table \"%s\"",
 									NameStr(pc->attname), relname),
 							 errdetail("An email address has a local part, an \"@\" and a domain."),
-							 errhidestmt(true)));
+							 errhidestmt(true),
+							 errhidecontext(true)));
 			}
 			/* FALLTHROUGH */
 		default:
@@ -779,7 +839,9 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 						(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						 errmsg("value for protected column \"%s\" of table \"%s\" is an envelope of another row or column",
 								NameStr(pc->attname), RelationGetRelationName(rel)),
-						 errdetail("Envelopes are bound to their column and row; write the plaintext instead.")));
+						 errdetail("Envelopes are bound to their column and row; write the plaintext instead."),
+						 errhidestmt(true),
+						 errhidecontext(true)));
 		}
 		if (plain != NULL)
 			canonical = plain;
@@ -813,25 +875,15 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 static void
 run_as_table_owner(Oid relid, const char *cmd)
 {
-	Oid			save_userid;
-	int			save_sec;
-	Oid			owner;
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	CiUserSwitch sw;
 
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	ci_become_table_owner(relid, &sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute(cmd, false, 0) < 0)
 		elog(ERROR, "could not run: %s", cmd);
 	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	ci_restore_user(&sw);
 }
 
 /* Run policy-table SQL as the owner of the extension's tables. */
@@ -839,16 +891,15 @@ static void
 run_as_ci_owner(const char *cmd, int nargs, Oid *argtypes, Datum *values,
 				const char *nulls)
 {
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(cmd, nargs, argtypes, values, nulls, false, 0) < 0)
 		elog(ERROR, "could not update the customer_info policy");
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 }
 
 /*
@@ -893,11 +944,13 @@ ci_protect(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("customer_info's own tables cannot be protected")));
-	if (RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY) == NULL)
+	if (rel->rd_rel->relispartition || has_superclass(relid) || has_subclass(relid))
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table \"%s\" has no primary key", RelationGetRelationName(rel)),
-				 errdetail("Encrypted values are bound to their row through its primary key.")));
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" is part of an inheritance tree or is a partition",
+						RelationGetRelationName(rel)),
+				 errdetail("Rows of other tables in the tree would not pass through its trigger.")));
+	check_primary_key(rel);
 	attnum = get_attnum(relid, attname);
 	if (attnum == InvalidAttrNumber)
 		ereport(ERROR,
@@ -964,6 +1017,12 @@ ci_protect(PG_FUNCTION_ARGS)
 		uint8		secret[CI_KEY_LEN];
 		char	   *purpose = index_key_purpose(column_id->data);
 
+		if (strlen(attname) + strlen("_bidx") >= NAMEDATALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("column name \"%s\" is too long for a searchable column", attname),
+					 errdetail("The blind-index column \"<name>_bidx\" must fit in %d bytes.",
+							   NAMEDATALEN - 1)));
 		snprintf(idxname, NAMEDATALEN, "%s_bidx", attname);
 		if (get_attnum(relid, idxname) != InvalidAttrNumber)
 			ereport(ERROR,
@@ -1249,15 +1308,14 @@ Datum
 ci_key_usage(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			save_userid;
-	int			save_sec;
+	CiUserSwitch sw;
 	List	   *columns = NIL;
 	ListCell   *lc;
 
 	ci_require_admin("report key usage");
 	InitMaterializedSRF(fcinfo, 0);
 
-	ci_become_owner(&save_userid, &save_sec);
+	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT relid::pg_catalog.oid, attname FROM ci.protected_column"
@@ -1275,34 +1333,28 @@ ci_key_usage(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
-	ci_restore_user(save_userid, save_sec);
+	ci_restore_user(&sw);
 
 	foreach(lc, columns)
 	{
 		Oid			relid = (Oid) intVal(linitial(lfirst(lc)));
 		char	   *att = strVal(lsecond(lfirst(lc)));
-		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-		Oid			owner;
 		char	   *sql;
 
-		if (!HeapTupleIsValid(tup))
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 			continue;
-		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		ReleaseSysCache(tup);
 		sql = psprintf("SELECT ci.envelope_key_id(%s), pg_catalog.count(*)"
 					   " FROM %s WHERE %s IS NOT NULL GROUP BY 1 ORDER BY 1",
 					   quote_identifier(att),
 					   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 												  get_rel_name(relid)),
 					   quote_identifier(att));
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-							   SECURITY_RESTRICTED_OPERATION);
+		ci_become_table_owner(relid, &sw);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not count the values of a protected column");
-		SetUserIdAndSecContext(save_userid, save_sec);
+		ci_restore_user(&sw);
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
 			Datum		values[4];
@@ -1443,10 +1495,7 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	char	   *qcol;
 	char	   *select_sql;
 	char	   *update_sql;
-	Oid			save_userid;
-	int			save_sec;
-	Oid			owner;
-	HeapTuple	tup;
+	CiUserSwitch sw;
 	Oid			argtypes[3] = {INT4OID, TIDOID, INT4OID};
 	Datum		values[3];
 	Datum		tids;
@@ -1485,15 +1534,7 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	values[1] = PointerGetDatum(after);
 	values[2] = Int32GetDatum(batch);
 
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
+	ci_become_table_owner(relid, &sw);
 	reseal_relid = relid;
 	namestrcpy(&reseal_attname, attname);
 	PG_TRY();
@@ -1540,7 +1581,7 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 		reseal_relid = InvalidOid;
 	}
 	PG_END_TRY();
-	SetUserIdAndSecContext(save_userid, save_sec);
+	ci_restore_user(&sw);
 
 	result[0] = Int64GetDatum(rewritten);
 	result[1] = last;
