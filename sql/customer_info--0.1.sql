@@ -967,3 +967,11 @@ COMMENT ON FUNCTION ci.rewrap_keys() IS
 	're-wraps every data key and blind-index key under the current root key (after a root key rotation); rows are not touched';
 REVOKE ALL ON FUNCTION ci.rewrap_keys() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.rewrap_keys() TO customer_info_admin;
+
+CREATE FUNCTION ci.retire_keys() RETURNS integer
+	AS 'MODULE_PATHNAME', 'ci_retire_keys'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.retire_keys() IS
+	'marks retired every retiring data key that no stored value uses any more (after ci.reencrypt); returns how many';
+REVOKE ALL ON FUNCTION ci.retire_keys() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.retire_keys() TO customer_info_admin;

@@ -160,6 +160,8 @@ RESET ROLE;
 SET ROLE regress_ci_admin;
 SELECT ci.rotate_key('sm4-sm3') AS new_key;
 SELECT key_id, suite, status FROM ci.data_key ORDER BY key_id;
+-- key 1 still protects values: it is not retired
+SELECT ci.retire_keys();
 SELECT wrapped FROM ci.data_key;
 RESET ROLE;
 INSERT INTO customers (id, name, id_number, mobile) VALUES (7, '吴九', '510107197710123454', '18600000000');
@@ -179,6 +181,10 @@ CALL ci.reencrypt('customers', 'id_number', batch_size => 2);
 CALL ci.reencrypt('customers', 'mobile');
 CALL ci.reencrypt('customers', 'mobile', batch_size => 0);
 SELECT * FROM ci.key_usage() ORDER BY tbl::text, column_name, key_id;
+-- now nothing uses key 1: retired, and no longer unwrapped
+SELECT ci.retire_keys();
+SELECT key_id, suite, status, retired_at IS NOT NULL AS has_retired_at
+  FROM ci.data_key ORDER BY key_id;
 RESET ROLE;
 SELECT id, ci.envelope_key_id(id_number) AS key_id, ci.reveal(c, 'id_number') AS id_number,
        ci.reveal(c, 'mobile') AS mobile

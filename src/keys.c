@@ -38,6 +38,7 @@
 #include "utils/syscache.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/uuid.h"
 
 #include "keys.h"
@@ -646,6 +647,57 @@ ci_rewrap_keys(PG_FUNCTION_ARGS)
 					  " WHERE index_key IS NOT NULL FOR UPDATE",
 					  "UPDATE ci.protected_column SET index_key = $2"
 					  " WHERE column_id OPERATOR(pg_catalog.=) $1", false);
+	SPI_finish();
+	ci_restore_user(&sw);
+	key_cache_reset();
+	PG_RETURN_INT32(n);
+}
+
+/*
+ * ci.retire_keys(): mark 'retired' every retiring data key that no stored
+ * value uses any more (as ci.key_usage() counts them, table by table);
+ * retired keys are no longer unwrapped.  Returns how many were retired.
+ * Usage of a retiring key only falls (new values are sealed under the
+ * active key), so a key found unused stays unused.
+ */
+PG_FUNCTION_INFO_V1(ci_retire_keys);
+
+Datum
+ci_retire_keys(PG_FUNCTION_ARGS)
+{
+	CiUserSwitch sw;
+	Datum		used;
+	bool		isnull;
+	Oid			argtypes[1] = {INT4ARRAYOID};
+	Datum		values[1];
+	char		nulls[1] = " ";
+	int			n;
+
+	ci_require_admin("retire keys");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* counted as the caller: ci.key_usage() reads each table as its owner */
+	if (SPI_execute("SELECT pg_catalog.array_agg(DISTINCT key_id)"
+					" FROM ci.key_usage() WHERE key_id IS NOT NULL", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not count key usage");
+	used = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		used = PointerGetDatum(construct_empty_array(INT4OID));
+	else
+		used = PointerGetDatum(DatumGetArrayTypePCopy(used));
+	SPI_finish();
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = used;
+	if (SPI_execute_with_args("UPDATE ci.data_key SET status = 'retired',"
+							  " retired_at = pg_catalog.now()"
+							  " WHERE status OPERATOR(pg_catalog.=) 'retiring'"
+							  " AND key_id OPERATOR(pg_catalog.<>) ALL ($1)",
+							  1, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not retire keys");
+	n = (int) SPI_processed;
 	SPI_finish();
 	ci_restore_user(&sw);
 	key_cache_reset();
