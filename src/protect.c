@@ -1153,6 +1153,34 @@ ci_unprotect(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The stored value of a protected column in a table row passed as a
+ * record (NULL if it is null), and the row's associated data into aad.
+ */
+static text *
+record_value(HeapTupleHeader rec, Oid relid, const ProtectedColumn *pc,
+			 TablePolicy *tp, StringInfo aad)
+{
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(rec),
+											  HeapTupleHeaderGetTypMod(rec));
+	HeapTupleData tuple;
+	bool		isnull;
+	Datum		val;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = relid;
+	tuple.t_data = rec;
+	val = heap_getattr(&tuple, pc->attnum, desc, &isnull);
+	if (!isnull)
+	{
+		initStringInfo(aad);
+		build_aad(aad, pc, tp, &tuple, desc);
+	}
+	ReleaseTupleDesc(desc);
+	return isnull ? NULL : DatumGetTextPP(val);
+}
+
+/*
  * ci.reveal(row, column): the plaintext of a protected column of a table
  * row, for roles at level 'clear'.
  */
@@ -1163,12 +1191,8 @@ ci_reveal(PG_FUNCTION_ARGS)
 	char	   *attname = NameStr(*PG_GETARG_NAME(1));
 	Oid			typid = HeapTupleHeaderGetTypeId(rec);
 	Oid			relid = get_typ_typrelid(typid);
-	TupleDesc	desc;
-	HeapTupleData tuple;
 	TablePolicy *tp;
 	ProtectedColumn *pc;
-	bool		isnull;
-	Datum		val;
 	text	   *txt;
 	uint8	   *env;
 	size_t		envlen;
@@ -1194,22 +1218,12 @@ ci_reveal(PG_FUNCTION_ARGS)
 						attname, get_rel_name(relid)),
 				 errhint("A member of customer_info_admin can grant the level \"clear\" with ci.grant_level().")));
 
-	desc = lookup_rowtype_tupdesc(typid, HeapTupleHeaderGetTypMod(rec));
-	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = relid;
-	tuple.t_data = rec;
-	val = heap_getattr(&tuple, pc->attnum, desc, &isnull);
-	if (isnull)
+	txt = record_value(rec, relid, pc, tp, &aad);
+	if (txt == NULL)
 	{
-		ReleaseTupleDesc(desc);
+		free_policy(tp);
 		PG_RETURN_NULL();
 	}
-	txt = DatumGetTextPP(val);
-	initStringInfo(&aad);
-	build_aad(&aad, pc, tp, &tuple, desc);
-	ReleaseTupleDesc(desc);
-
 	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
 	if (env != NULL)
 		plain = open_envelope(pc, env, envlen, &aad, &status);
@@ -1414,10 +1428,6 @@ ci_reseal(PG_FUNCTION_ARGS)
 	Oid			relid = get_typ_typrelid(typid);
 	TablePolicy *tp;
 	ProtectedColumn *pc;
-	TupleDesc	desc;
-	HeapTupleData tuple;
-	bool		isnull;
-	Datum		val;
 	text	   *txt;
 	uint8	   *env;
 	size_t		envlen;
@@ -1436,22 +1446,13 @@ ci_reseal(PG_FUNCTION_ARGS)
 	dk = *ci_active_data_key();
 	tp = get_policy(relid);
 	pc = find_column(tp, relid, attname);
-	desc = lookup_rowtype_tupdesc(typid, HeapTupleHeaderGetTypMod(rec));
-	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
-	ItemPointerSetInvalid(&tuple.t_self);
-	tuple.t_tableOid = relid;
-	tuple.t_data = rec;
-	val = heap_getattr(&tuple, pc->attnum, desc, &isnull);
-	if (isnull)
+	txt = record_value(rec, relid, pc, tp, &aad);
+	if (txt == NULL)
 	{
-		ReleaseTupleDesc(desc);
 		free_policy(tp);
+		explicit_bzero(&dk, sizeof(dk));
 		PG_RETURN_NULL();
 	}
-	txt = DatumGetTextPP(val);
-	initStringInfo(&aad);
-	build_aad(&aad, pc, tp, &tuple, desc);
-	ReleaseTupleDesc(desc);
 
 	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
 	if (env == NULL)
