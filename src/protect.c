@@ -109,6 +109,7 @@ typedef struct TablePolicy
 	ProtectedColumn *columns;
 	int			npk;
 	AttrNumber	pk[INDEX_MAX_KEYS];
+	Oid			pk_out[INDEX_MAX_KEYS];	/* their output functions */
 } TablePolicy;
 
 /*
@@ -336,7 +337,14 @@ load_policy(Oid relid)
 	pkattrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
 	attno = -1;
 	while ((attno = bms_next_member(pkattrs, attno)) >= 0)
-		tp->pk[tp->npk++] = attno + FirstLowInvalidHeapAttributeNumber;
+	{
+		AttrNumber	pkatt = attno + FirstLowInvalidHeapAttributeNumber;
+		bool		varlena;
+
+		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), pkatt - 1)->atttypid,
+						  &tp->pk_out[tp->npk], &varlena);
+		tp->pk[tp->npk++] = pkatt;
+	}
 	if (tp->ncolumns > 0)
 		check_primary_key(rel);
 	RelationClose(rel);
@@ -455,22 +463,18 @@ find_column(TablePolicy *tp, Oid relid, const char *attname)
 }
 
 /*
- * Associated data: the column id, then each primary-key value as text,
- * length-prefixed so that no two rows can produce the same bytes.
+ * A row's key: each primary-key value as text, length-prefixed so that no
+ * two rows can produce the same bytes.
  */
 static void
-build_aad(StringInfo aad, const ProtectedColumn *pc, TablePolicy *tp,
-		  HeapTuple tuple, TupleDesc desc)
+row_key(StringInfo buf, const TablePolicy *tp, HeapTuple tuple, TupleDesc desc)
 {
-	resetStringInfo(aad);
-	appendBinaryStringInfo(aad, (const char *) pc->column_id, COLUMN_ID_LEN);
+	resetStringInfo(buf);
 	for (int i = 0; i < tp->npk; i++)
 	{
 		bool		isnull;
 		Datum		d = heap_getattr(tuple, tp->pk[i], desc, &isnull);
 		Form_pg_attribute att = TupleDescAttr(desc, tp->pk[i] - 1);
-		Oid			outfn;
-		bool		varlena;
 		char	   *s;
 		uint32		len;
 		uint8		lenbuf[4];
@@ -481,16 +485,25 @@ build_aad(StringInfo aad, const ProtectedColumn *pc, TablePolicy *tp,
 					 errmsg("primary key column \"%s\" is null", NameStr(att->attname)),
 					 errhidestmt(true),
 					 errhidecontext(true)));
-		getTypeOutputInfo(att->atttypid, &outfn, &varlena);
-		s = OidOutputFunctionCall(outfn, d);
+		s = OidOutputFunctionCall(tp->pk_out[i], d);
 		len = (uint32) strlen(s);
 		lenbuf[0] = (uint8) (len >> 24);
 		lenbuf[1] = (uint8) (len >> 16);
 		lenbuf[2] = (uint8) (len >> 8);
 		lenbuf[3] = (uint8) len;
-		appendBinaryStringInfo(aad, (const char *) lenbuf, 4);
-		appendBinaryStringInfo(aad, s, len);
+		appendBinaryStringInfo(buf, (const char *) lenbuf, 4);
+		appendBinaryStringInfo(buf, s, len);
+		pfree(s);
 	}
+}
+
+/* Associated data of a column's value: the column id, then the row key. */
+static void
+build_aad(StringInfo aad, const ProtectedColumn *pc, StringInfo rowkey)
+{
+	resetStringInfo(aad);
+	appendBinaryStringInfo(aad, (const char *) pc->column_id, COLUMN_ID_LEN);
+	appendBinaryStringInfo(aad, rowkey->data, rowkey->len);
 }
 
 /* The column's subkey under a data key: HKDF(data key, column id). */
@@ -704,6 +717,9 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 	CiDataKey	dk;
 	StringInfoData aad;
 	StringInfoData oldaad;
+	StringInfoData newkey;
+	StringInfoData oldkey;
+	bool		have_newkey = false;
 	int		   *cols;
 	Datum	   *values;
 	bool	   *nulls;
@@ -759,6 +775,8 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 	nulls = palloc(sizeof(bool) * tp->ncolumns * 2);
 	initStringInfo(&aad);
 	initStringInfo(&oldaad);
+	initStringInfo(&newkey);
+	initStringInfo(&oldkey);
 
 	for (int i = 0; i < tp->ncolumns; i++)
 	{
@@ -813,7 +831,12 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		len = VARSIZE_ANY_EXHDR(txt);
 
 		/* An authentic envelope for this row is kept as it is. */
-		build_aad(&aad, pc, tp, newtuple, desc);
+		if (!have_newkey)
+		{
+			row_key(&newkey, tp, newtuple, desc);
+			have_newkey = true;
+		}
+		build_aad(&aad, pc, &newkey);
 		env = decode_envelope(s, len, &envlen);
 		if (env != NULL)
 		{
@@ -825,7 +848,8 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 			else if (oldtuple != NULL)
 			{
 				/* the row's key changed: reseal the same value for it */
-				build_aad(&oldaad, pc, tp, oldtuple, desc);
+				row_key(&oldkey, tp, oldtuple, desc);
+				build_aad(&oldaad, pc, &oldkey);
 				plain = open_envelope(pc, env, envlen, &oldaad, &status);
 			}
 			pfree(env);
@@ -1173,8 +1197,12 @@ record_value(HeapTupleHeader rec, Oid relid, const ProtectedColumn *pc,
 	val = heap_getattr(&tuple, pc->attnum, desc, &isnull);
 	if (!isnull)
 	{
+		StringInfoData key;
+
+		initStringInfo(&key);
+		row_key(&key, tp, &tuple, desc);
 		initStringInfo(aad);
-		build_aad(aad, pc, tp, &tuple, desc);
+		build_aad(aad, pc, &key);
 	}
 	ReleaseTupleDesc(desc);
 	return isnull ? NULL : DatumGetTextPP(val);
