@@ -1550,10 +1550,12 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
 	qcol = (char *) quote_identifier(attname);
-	select_sql = psprintf("SELECT pg_catalog.array_agg(ctid), pg_catalog.max(ctid) FROM"
+	/* one pass over the window: its stale rows, and where it ends */
+	select_sql = psprintf("SELECT pg_catalog.array_agg(ctid) FILTER"
+						  "  (WHERE v IS NOT NULL AND ci.envelope_key_id(v) IS DISTINCT FROM $1),"
+						  " pg_catalog.max(ctid) FROM"
 						  " (SELECT ctid, %s AS v FROM %s WHERE ctid OPERATOR(pg_catalog.>) $2"
-						  "  ORDER BY ctid LIMIT $3) s"
-						  " WHERE v IS NOT NULL AND ci.envelope_key_id(v) IS DISTINCT FROM $1",
+						  "  ORDER BY ctid LIMIT $3) s",
 						  qcol, qrel);
 	update_sql = psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
 						  " WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
@@ -1570,16 +1572,12 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		/* the window of rows looked at: its last ctid, even if none is stale */
-		if (SPI_execute_with_args(psprintf("SELECT pg_catalog.max(ctid) FROM"
-										   " (SELECT ctid FROM %s WHERE ctid OPERATOR(pg_catalog.>) $2"
-										   "  ORDER BY ctid LIMIT $3) s", qrel),
-								  3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not scan the table");
+		if (SPI_execute_with_args(select_sql, 3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not find values to re-encrypt");
 		{
 			bool		isnull;
 			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 1, &isnull);
+										  SPI_tuptable->tupdesc, 2, &isnull);
 
 			last_null = isnull;
 			if (!isnull)
@@ -1591,8 +1589,6 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 				last = PointerGetDatum(copy);
 			}
 		}
-		if (SPI_execute_with_args(select_sql, 3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not find values to re-encrypt");
 		tids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &tids_null);
 		if (!tids_null)
 		{
