@@ -911,7 +911,7 @@ CREATE FUNCTION ci.reencrypt_batch(tbl regclass, col name, after tid,
 	AS 'MODULE_PATHNAME', 'ci_reencrypt_batch'
 	LANGUAGE C STRICT;
 COMMENT ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) IS
-	're-encrypts under the active key the stale values among the next batch_size rows after a ctid';
+	're-encrypts under the active key the stale values in the pages after a ctid that hold about batch_size rows; returns where that window ends';
 REVOKE ALL ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) TO customer_info_admin;
 

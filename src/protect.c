@@ -45,7 +45,9 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "storage/bufmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -1525,12 +1527,17 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	char	   *select_sql;
 	char	   *update_sql;
 	CiUserSwitch sw;
-	Oid			argtypes[3] = {INT4OID, TIDOID, INT4OID};
+	Oid			argtypes[3] = {INT4OID, TIDOID, TIDOID};
 	Datum		values[3];
+	BlockNumber start;
+	BlockNumber pages;
+	BlockNumber nblocks;
+	ItemPointerData upper;
+	ItemPointer lastp = palloc(sizeof(ItemPointerData));
 	Datum		tids;
 	bool		tids_null;
-	volatile Datum last = (Datum) 0;
-	volatile bool last_null = true;
+	Datum		last;
+	bool		last_null;
 	volatile int64 rewritten = 0;
 	TupleDesc	resdesc;
 	Datum		result[2];
@@ -1550,22 +1557,58 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
 	qcol = (char *) quote_identifier(attname);
-	/* one pass over the window: its stale rows, and where it ends */
-	select_sql = psprintf("SELECT pg_catalog.array_agg(ctid) FILTER"
-						  "  (WHERE v IS NOT NULL AND ci.envelope_key_id(v) IS DISTINCT FROM $1),"
-						  " pg_catalog.max(ctid) FROM"
-						  " (SELECT ctid, %s AS v FROM %s WHERE ctid OPERATOR(pg_catalog.>) $2"
-						  "  ORDER BY ctid LIMIT $3) s",
-						  qcol, qrel);
+	/* the window's stale rows, by a TID range scan of its pages */
+	select_sql = psprintf("SELECT pg_catalog.array_agg(ctid) FROM %s"
+						  " WHERE ctid OPERATOR(pg_catalog.>) $2 AND ctid OPERATOR(pg_catalog.<) $3"
+						  " AND %s IS NOT NULL AND ci.envelope_key_id(%s) IS DISTINCT FROM $1",
+						  qrel, qcol, qcol);
 	update_sql = psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
 						  " WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
 						  qrel, qcol, quote_literal_cstr(attname));
 
+	/*
+	 * The window: the pages after 'after' that hold about batch_size rows
+	 * (by pg_class's tuples per page; 100 where it knows nothing).  Its end
+	 * is returned as 'last', NULL when the table has no page left.
+	 */
+	{
+		Relation	rel = table_open(relid, AccessShareLock);
+		double		tpp = 100;
+
+		nblocks = RelationGetNumberOfBlocks(rel);
+		if (rel->rd_rel->relpages > 0 && rel->rd_rel->reltuples > 0)
+			tpp = Max(1.0, rel->rd_rel->reltuples / rel->rd_rel->relpages);
+		table_close(rel, AccessShareLock);
+		pages = (BlockNumber) Max(1.0, batch / tpp);
+	}
+	start = ItemPointerGetBlockNumberNoCheck(after);
+	if (ItemPointerGetOffsetNumberNoCheck(after) >= MaxOffsetNumber)
+		start++;				/* 'after' ended a window */
+	if (start >= nblocks)
+	{
+		result[0] = Int64GetDatum(0);
+		resnull[1] = true;
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(resdesc),
+														  result, resnull)));
+	}
+	ItemPointerSet(&upper, start + pages, 0);
+	ItemPointerSet(lastp, start + pages - 1, MaxOffsetNumber);
+	last = PointerGetDatum(lastp);
+	last_null = false;
+
 	values[0] = Int32GetDatum(ci_active_data_key()->key_id);
 	values[1] = PointerGetDatum(after);
-	values[2] = Int32GetDatum(batch);
+	values[2] = PointerGetDatum(&upper);
 
 	ci_become_table_owner(relid, &sw);
+
+	/*
+	 * Both queries must visit only the batch's rows, by ctid (a TID range
+	 * scan, then a TID scan): a sequential scan per batch would make a
+	 * whole run quadratic in the table's size.  Undone by ci_restore_user.
+	 */
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	reseal_relid = relid;
 	namestrcpy(&reseal_attname, attname);
 	PG_TRY();
@@ -1574,21 +1617,6 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_with_args(select_sql, 3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not find values to re-encrypt");
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
-										  SPI_tuptable->tupdesc, 2, &isnull);
-
-			last_null = isnull;
-			if (!isnull)
-			{
-				/* copied out of SPI's memory, which SPI_finish() frees */
-				ItemPointer copy = SPI_palloc(sizeof(ItemPointerData));
-
-				memcpy(copy, DatumGetPointer(d), sizeof(ItemPointerData));
-				last = PointerGetDatum(copy);
-			}
-		}
 		tids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &tids_null);
 		if (!tids_null)
 		{
