@@ -26,6 +26,7 @@
 # target, ratio <= 1, is met.  Parallel query and JIT are off, so that the
 # figures measure the functions rather than the planner's choices.
 set -euo pipefail
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=test/lib/common.sh
