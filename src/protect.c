@@ -1211,6 +1211,46 @@ record_value(HeapTupleHeader rec, Oid relid, const ProtectedColumn *pc,
 }
 
 /*
+ * ci.reveal() remembers, per call site, that the current role may reveal a
+ * column, until the next invalidation (a change of levels, policy or any
+ * relation): checking the level reads ci.access_level, which per row would
+ * cost more than the decryption.
+ */
+typedef struct RevealAllowed
+{
+	Oid			relid;
+	NameData	attname;
+	Oid			userid;
+	uint64		generation;
+} RevealAllowed;
+
+static bool
+reveal_allowed(FunctionCallInfo fcinfo, Oid relid, const ProtectedColumn *pc)
+{
+	RevealAllowed *ra = (RevealAllowed *) fcinfo->flinfo->fn_extra;
+	Oid			userid = GetUserId();
+
+	if (unprotect_relid == relid &&
+		strcmp(NameStr(unprotect_attname), NameStr(pc->attname)) == 0)
+		return true;
+	if (ra != NULL && ra->relid == relid && ra->userid == userid &&
+		ra->generation == policy_generation &&
+		strcmp(NameStr(ra->attname), NameStr(pc->attname)) == 0)
+		return true;
+	if (!superuser() &&
+		ci_access_level(relid, NameStr(pc->attname), pc->category) != CI_LEVEL_CLEAR)
+		return false;
+	if (ra == NULL)
+		ra = fcinfo->flinfo->fn_extra =
+			MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(RevealAllowed));
+	ra->relid = relid;
+	ra->attname = pc->attname;
+	ra->userid = userid;
+	ra->generation = policy_generation;
+	return true;
+}
+
+/*
  * ci.reveal(row, column): the plaintext of a protected column of a table
  * row, for roles at level 'clear'.
  */
@@ -1238,10 +1278,7 @@ ci_reveal(PG_FUNCTION_ARGS)
 				 errhint("Pass the table's row, as in SELECT ci.reveal(c, 'id_number') FROM customers c.")));
 	tp = get_policy(relid);
 	pc = find_column(tp, relid, attname);
-	if (!(unprotect_relid == relid &&
-		  strcmp(NameStr(unprotect_attname), attname) == 0) &&
-		!superuser() &&
-		ci_access_level(relid, NameStr(pc->attname), pc->category) != CI_LEVEL_CLEAR)
+	if (!reveal_allowed(fcinfo, relid, pc))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to reveal column \"%s\" of table \"%s\"",
