@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 
 #include "ident.h"
+#include "mask.h"
 
 /* At most this many '*' stand for the hidden middle of a bad input. */
 #define CI_ERROR_MAX_STARS	24

@@ -53,8 +53,6 @@ extern const CiIdentType ci_cn_id_type;
 extern const CiIdentType ci_uscc_type;
 extern const CiIdentType ci_cn_mobile_type;
 extern const CiIdentType ci_bank_card_type;
-extern text *ci_mask_keep_text(const char *str, size_t len, int head,
-							   int tail, int max_stars);
 
 /*
  * The eight entry points every identifier type has: text and binary I/O,

@@ -15,7 +15,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "ident.h"
+#include "mask.h"
 #include "mask_core.h"
 
 PG_FUNCTION_INFO_V1(ci_mask_keep_sql);

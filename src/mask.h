@@ -1,0 +1,17 @@
+/*-------------------------------------------------------------------------
+ *
+ * mask.h
+ *	  Masks of values in the database encoding (mask.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CI_MASK_H
+#define CI_MASK_H
+
+#include "postgres.h"
+
+/* Keep the first head and last tail characters; see ci_mask_keep(). */
+extern text *ci_mask_keep_text(const char *str, size_t len, int head,
+							   int tail, int max_stars);
+
+#endif							/* CI_MASK_H */
