@@ -213,17 +213,18 @@ ci_say "re-encryption under a concurrent write load"
 bench -c "SELECT ci.rotate_key()" >/dev/null
 # another session keeps updating random customers' mobile numbers, one
 # committed transaction a millisecond or so
-bench -v rows="$rows" >/dev/null 2>&1 <<'SQL' &
-DO $$
+# (psql does not substitute variables inside dollar quotes: the shell does)
+bench >"$cluster/load.log" 2>&1 <<SQL &
+DO \$\$
 BEGIN
 	LOOP
 		UPDATE ours3 SET mobile = '139' || lpad((random() * 99999999)::int::text, 8, '0')
-		 WHERE id = 1 + (random() * (:rows - 1))::int;
+		 WHERE id = 1 + (random() * ($rows - 1))::int;
 		COMMIT;
 		PERFORM pg_sleep(0.001);
 	END LOOP;
 END
-$$;
+\$\$;
 SQL
 loadpid=$!
 sleep 1
@@ -231,10 +232,13 @@ writes0=$(bench -At -c "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname 
 start=$(date +%s.%N)
 bench -c "CALL ci.reencrypt('ours3', 'id_number', 10000)" 2>&1 | tail -1
 end=$(date +%s.%N)
-writes1=$(bench -At -c "SELECT pg_sleep(0.6); SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'ours3'" | tail -1)
-kill "$loadpid" 2>/dev/null || true
+# stop the load: end its session in the server, then reap the client
+bench -At -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	WHERE datname = 'bench' AND query LIKE 'DO %' AND pid <> pg_backend_pid()" >/dev/null
 wait "$loadpid" 2>/dev/null || true
 loadpid=
+# statistics reach the shared counters within a second of a commit
+writes1=$(bench -At -c "SELECT pg_sleep(1.5); SELECT pg_stat_clear_snapshot(); SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'ours3'" | tail -1)
 bench -At -c "SELECT key_id, \"values\" FROM ci.key_usage() WHERE column_name = 'id_number' AND tbl = 'ours3'::regclass" |
 	sed 's/^/key usage after re-encryption (key|values): /'
 awk -v r="$rows" -v s="$start" -v e="$end" -v w="$((writes1 - writes0 - rows))" 'BEGIN {
