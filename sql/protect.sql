@@ -192,6 +192,27 @@ SELECT id, ci.envelope_key_id(id_number) AS key_id, ci.reveal(c, 'id_number') AS
 SELECT id FROM customers
  WHERE id_number_bidx = ci.lookup('customers', 'id_number', '11010519491231002X') ORDER BY id;
 
+-- The national suite detects tampering too (key 2 is sm4-sm3).
+ALTER TABLE customers DISABLE TRIGGER zzz_customer_info_protect;
+UPDATE customers SET id_number = overlay(id_number placing
+	CASE substr(id_number, 40, 1) WHEN 'A' THEN 'B' ELSE 'A' END from 40 for 1) WHERE id = 7;
+ALTER TABLE customers ENABLE TRIGGER zzz_customer_info_protect;
+SELECT ci.envelope_key_id(id_number) AS key_id FROM customers WHERE id = 7;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 7;
+UPDATE customers SET id_number = '510107197710123454' WHERE id = 7;
+SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 7;
+
+-- Protecting a column validates what is already there: one bad value and
+-- nothing changes.
+CREATE TABLE legacy (id int PRIMARY KEY, id_number text);
+INSERT INTO legacy VALUES (1, '11010519491231002X'), (2, '110105194912310021');
+SET ROLE regress_ci_admin;
+SELECT ci.protect('legacy', 'id_number', 'cn_id');
+RESET ROLE;
+SELECT id, id_number FROM legacy ORDER BY id;
+SELECT count(*) FROM ci.protected_column WHERE relid = 'legacy'::regclass;
+DROP TABLE legacy;
+
 -- Unprotect: decrypted in place, policy, blind index and trigger gone.
 SET ROLE regress_ci_admin;
 SELECT ci.unprotect('customers', 'mobile');
