@@ -118,6 +118,19 @@ SET ROLE regress_ci_nobody;
 SELECT ci.lookup('customers', 'id_number', '11010519491231002X');
 RESET ROLE;
 
+-- A writer cannot point a row's blind index at another value: lookups
+-- would find the wrong customer.
+SET ROLE regress_ci_app;
+UPDATE customers SET id_number_bidx = (SELECT id_number_bidx FROM customers WHERE id = 2)
+ WHERE id = 5;
+INSERT INTO customers (id, name, id_number, id_number_bidx)
+	VALUES (8, 'forged', '510107197710123454',
+			(SELECT id_number_bidx FROM customers WHERE id = 2));
+RESET ROLE;
+SELECT id FROM customers
+ WHERE id_number_bidx = ci.lookup('customers', 'id_number', '440305199002280028') ORDER BY id;
+DELETE FROM customers WHERE id = 8;
+
 -- An envelope moved to another row or column is refused.
 UPDATE customers SET id_number = (SELECT id_number FROM customers WHERE id = 2) WHERE id = 1;
 UPDATE customers SET mobile = (SELECT id_number FROM customers WHERE id = 1) WHERE id = 1;

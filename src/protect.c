@@ -798,25 +798,43 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		{
 			bool		oldnull;
 			Datum		oldval = heap_getattr(oldtuple, pc->attnum, desc, &oldnull);
+			bool		same;
 
 			/*
 			 * An UPDATE that leaves the value as it was: what is stored
-			 * stays, unopened (it may even be damaged; reading will say so).
+			 * stays, unopened (it may even be damaged; reading will say
+			 * so).  So does ci.reseal()'s output over an envelope: a fresh
+			 * envelope of the same plaintext.
 			 */
-			if (isnull && oldnull)
+			same = (isnull && oldnull) ||
+				(!isnull && !oldnull && datumIsEqual(val, oldval, false, -1)) ||
+				(!isnull && !oldnull && reseal_relid == RelationGetRelid(rel) &&
+				 strcmp(NameStr(reseal_attname), NameStr(pc->attname)) == 0 &&
+				 VARSIZE_ANY_EXHDR(DatumGetPointer(oldval)) >= ENVELOPE_PREFIX_LEN &&
+				 memcmp(VARDATA_ANY(DatumGetPointer(oldval)), ENVELOPE_PREFIX,
+						ENVELOPE_PREFIX_LEN) == 0);
+			if (same)
+			{
+				/*
+				 * The blind index stands too: a writer cannot point it at
+				 * another value (that would make lookups find this row).
+				 */
+				if (pc->bidx_attnum != InvalidAttrNumber)
+				{
+					bool		n1,
+								n2;
+					Datum		b1 = heap_getattr(oldtuple, pc->bidx_attnum, desc, &n1);
+					Datum		b2 = heap_getattr(newtuple, pc->bidx_attnum, desc, &n2);
+
+					if (n1 != n2 || (!n1 && !datumIsEqual(b1, b2, false, -1)))
+					{
+						cols[nchanged] = pc->bidx_attnum;
+						values[nchanged] = b1;
+						nulls[nchanged++] = n1;
+					}
+				}
 				continue;
-			if (!isnull && !oldnull && datumIsEqual(val, oldval, false, -1))
-				continue;
-			/*
-			 * ci.reseal() output over an envelope: a fresh envelope of the
-			 * same plaintext, so the blind index stands.
-			 */
-			if (!isnull && !oldnull && reseal_relid == RelationGetRelid(rel) &&
-				strcmp(NameStr(reseal_attname), NameStr(pc->attname)) == 0 &&
-				VARSIZE_ANY_EXHDR(DatumGetPointer(oldval)) >= ENVELOPE_PREFIX_LEN &&
-				memcmp(VARDATA_ANY(DatumGetPointer(oldval)), ENVELOPE_PREFIX,
-					   ENVELOPE_PREFIX_LEN) == 0)
-				continue;
+			}
 		}
 		if (isnull)
 		{
