@@ -925,7 +925,12 @@ DECLARE
 	n		pg_catalog.int8;
 	total	pg_catalog.int8 := 0;
 	found_any pg_catalog.bool := false;
+	passes	pg_catalog.int4 := 0;
+	left_over pg_catalog.int8;
 BEGIN
+	IF tbl IS NULL OR col IS NULL THEN
+		RAISE EXCEPTION 'table and column must not be null';
+	END IF;
 	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
 		RAISE EXCEPTION 'batch size must be at least 1';
 	END IF;
@@ -940,15 +945,29 @@ BEGIN
 		found_any := found_any OR n OPERATOR(pg_catalog.>) 0;
 		COMMIT;
 		IF after IS NULL THEN
-			EXIT WHEN NOT found_any;
+			passes := passes OPERATOR(pg_catalog.+) 1;
+			-- a damaged value is rewritten unchanged on every pass: stop
+			EXIT WHEN NOT found_any OR passes OPERATOR(pg_catalog.>=) 10;
 			RAISE NOTICE 'customer_info: a pass over %.% is done, % values re-encrypted so far',
 				tbl, col, total;
 			after := '(0,0)';
 			found_any := false;
 		END IF;
 	END LOOP;
-	RAISE NOTICE 'customer_info: %.% has no value left under an older key (% re-encrypted)',
-		tbl, col, total;
+	SELECT COALESCE(pg_catalog.sum(u."values"), 0) INTO left_over
+	  FROM ci.key_usage() u
+	 WHERE u.tbl OPERATOR(pg_catalog.=) reencrypt.tbl
+	   AND u.column_name OPERATOR(pg_catalog.=) reencrypt.col::pg_catalog.text
+	   AND u.key_id IS DISTINCT FROM
+		   (SELECT d.key_id FROM ci.data_key d WHERE d.status OPERATOR(pg_catalog.=) 'active');
+	IF left_over OPERATOR(pg_catalog.>) 0 THEN
+		RAISE WARNING 'customer_info: % values of %.% are still not under the active key', left_over, tbl, col
+			USING DETAIL = 'They are damaged, not yet encrypted, or were rewritten meanwhile.',
+				  HINT = 'Call ci.reencrypt() again, and look at what ci.reveal() says of them.';
+	ELSE
+		RAISE NOTICE 'customer_info: %.% has no value left under an older key (% re-encrypted)',
+			tbl, col, total;
+	END IF;
 END
 $$;
 COMMENT ON PROCEDURE ci.reencrypt(regclass, name, integer) IS

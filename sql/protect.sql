@@ -323,12 +323,49 @@ SELECT ci.grant_level('regress_ci_admin', 'clear', 'C2');
 SELECT ci.grant_level('customer_info_admin', 'clear', 'C2');
 SELECT ci.grant_level('regress_ci_owner', NULL, 'C2');
 SELECT ci.grant_level(NULL, 'clear', 'C2');
+SELECT ci.grant_level(0::oid::regrole, 'clear', 'C2');
 CALL ci.reencrypt('regress_owned.t', 'secret', NULL);
+CALL ci.reencrypt(NULL, 'secret');
+RESET ROLE;
+-- nor through a role it can SET ROLE to (a session of its own)
+SET SESSION AUTHORIZATION regress_ci_admin;
+SET ROLE customer_info_admin;
+SELECT ci.grant_level('regress_ci_admin', 'clear', 'C2');
+RESET ROLE;
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_ci_admin;
+
+-- Row-level security must not hide rows from the extension's work on a
+-- table: the work fails instead of skipping them.
+SET ROLE regress_ci_owner;
+CREATE TABLE regress_owned.rls (id int PRIMARY KEY, tenant text, card text);
+INSERT INTO regress_owned.rls VALUES (1, 'a', '4111111111111111'), (2, 'b', '4111111111111111');
+ALTER TABLE regress_owned.rls ENABLE ROW LEVEL SECURITY;
+ALTER TABLE regress_owned.rls FORCE ROW LEVEL SECURITY;
+CREATE POLICY only_a ON regress_owned.rls USING (tenant = 'a');
+RESET ROLE;
+SET ROLE regress_ci_admin;
+SELECT ci.protect('regress_owned.rls', 'card', 'bank_card');
+RESET ROLE;
+SELECT count(*) AS plaintext_rows FROM regress_owned.rls WHERE card NOT LIKE 'ci:%';
+
+-- Text that merely looks like an envelope is plaintext when a column is
+-- protected: it is sealed, not left readable.
+SET ROLE regress_ci_owner;
+CREATE TABLE regress_owned.notes (id int PRIMARY KEY, note text);
+INSERT INTO regress_owned.notes VALUES (1, 'ci:bXkgcGFzc3dvcmQgaXMgaHVudGVyMiBhbmQgbW9yZSB0ZXh0IGhlcmU=');
+RESET ROLE;
+SET ROLE regress_ci_admin;
+SELECT ci.protect('regress_owned.notes', 'note', 'text', searchable => true);
+RESET ROLE;
+SELECT ci.envelope_key_id(note) IS NOT NULL AS sealed, note_bidx IS NOT NULL AS indexed,
+       ci.reveal(n, 'note') FROM regress_owned.notes n;
 RESET ROLE;
 
 DROP SCHEMA regress_owned CASCADE;
 DELETE FROM ci.protected_column WHERE NOT EXISTS
 	(SELECT FROM pg_class WHERE oid = relid);
+DELETE FROM ci.access_level WHERE role = 'regress_ci_owner'::regrole;
 DROP ROLE regress_ci_owner;
 DROP ROLE regress_ci_nobody;
 SET ROLE regress_ci_admin;

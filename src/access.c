@@ -21,6 +21,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "access.h"
 #include "keys.h"
@@ -60,7 +61,8 @@ ci_access_level(Oid relid, const char *attname, const char *category)
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetTextDatum(attname);
 	values[2] = CStringGetTextDatum(category);
-	if (SPI_execute_with_args("SELECT role::pg_catalog.oid, level, relid IS NOT NULL"
+	if (SPI_execute_with_args("SELECT role::pg_catalog.oid, level, relid IS NOT NULL,"
+							  " granted_by::pg_catalog.oid"
 							  " FROM ci.access_level"
 							  " WHERE (relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 							  "        AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name)"
@@ -75,8 +77,18 @@ ci_access_level(Oid relid, const char *attname, const char *category)
 		Oid			role = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
 		int			level = level_from_name(TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
 		bool		for_column = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+		Oid			grantor = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
 
 		if (!has_privs_of_role(user, role))
+			continue;
+		/*
+		 * A grant counts only for others than its grantor: whoever gave a
+		 * level and then joined the role (or acts as the grantor) gets
+		 * nothing from it.
+		 */
+		if (is_member_of_role_nosuper(user, grantor) ||
+			(!superuser_arg(GetSessionUserId()) &&
+			 is_member_of_role_nosuper(GetSessionUserId(), grantor)))
 			continue;
 		if (for_column)
 			column_level = Max(column_level, level);
@@ -124,14 +136,20 @@ change_level(FunctionCallInfo fcinfo, bool grant)
 	 * level "clear" to a role whose privileges they hold (themselves
 	 * included), nor to the policy role.
 	 */
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("role with OID %u does not exist", role)));
 	if (grant && strcmp(level, "clear") == 0 && !superuser() &&
-		(has_privs_of_role(GetUserId(), role) ||
+		(is_member_of_role_nosuper(GetUserId(), role) ||
+		 (!superuser_arg(GetSessionUserId()) &&
+		  is_member_of_role_nosuper(GetSessionUserId(), role)) ||
 		 role == get_role_oid("customer_info_admin", true)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to grant the level \"clear\" to role \"%s\"",
 						GetUserNameFromId(role, false)),
-				 errdetail("A member of customer_info_admin cannot give \"clear\" to a role whose privileges it has.")));
+				 errdetail("A member of customer_info_admin cannot give \"clear\" to a role it is, or may become, a member of.")));
 	if (for_column && PG_ARGISNULL(3 + argoff))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -148,7 +166,8 @@ change_level(FunctionCallInfo fcinfo, bool grant)
 				 errhint("JR/T 0171-2020 categories are C1, C2 and C3.")));
 
 	values[0] = ObjectIdGetDatum(role);
-	values[5] = ObjectIdGetDatum(GetUserId());
+	/* the person, not a role they set: SET ROLE must not hide who it was */
+	values[5] = ObjectIdGetDatum(GetSessionUserId());
 	if (grant)
 		values[1] = CStringGetTextDatum(level);
 	else

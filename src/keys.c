@@ -373,6 +373,10 @@ switch_user(Oid role, CiUserSwitch *sw)
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
+	/* a row-level security policy must make us fail, not skip rows */
+	(void) set_config_option("row_security", "off",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 }
 
 static Oid
@@ -674,6 +678,50 @@ ci_retire_keys(PG_FUNCTION_ARGS)
 	int			n;
 
 	ci_require_admin("retire keys");
+
+	/*
+	 * Writers still in progress may be storing values under a retiring key
+	 * (their transaction began before the rotation): wait for them, and
+	 * keep new ones out, with a SHARE lock on every protected table until
+	 * we commit.
+	 */
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT relid::pg_catalog.oid FROM ci.protected_column"
+					" GROUP BY 1 ORDER BY 1", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.protected_column");
+	{
+		uint64		ntables = SPI_processed;
+		Oid		   *tables = SPI_palloc(sizeof(Oid) * (ntables + 1));
+
+		for (uint64 i = 0; i < ntables; i++)
+		{
+			bool		isnull2;
+
+			tables[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													   SPI_tuptable->tupdesc, 1,
+													   &isnull2));
+		}
+		SPI_finish();
+		ci_restore_user(&sw);
+		for (uint64 i = 0; i < ntables; i++)
+		{
+			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(tables[i])))
+				continue;
+			ci_become_table_owner(tables[i], &sw);
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "SPI_connect failed");
+			if (SPI_execute(psprintf("LOCK TABLE %s IN SHARE MODE",
+									 quote_qualified_identifier(get_namespace_name(get_rel_namespace(tables[i])),
+																get_rel_name(tables[i]))),
+							false, 0) < 0)
+				elog(ERROR, "could not lock a protected table");
+			SPI_finish();
+			ci_restore_user(&sw);
+		}
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* counted as the caller: ci.key_usage() reads each table as its owner */

@@ -129,6 +129,8 @@ static NameData unprotect_attname;
  */
 static Oid	reseal_relid = InvalidOid;
 static NameData reseal_attname;
+/* ci.protect's first pass: no value can be an envelope of this column yet */
+static bool reseal_initial = false;
 
 /*
  * The policy cache.  Loading a policy runs SPI and catalog lookups, which
@@ -196,6 +198,13 @@ policy_cache_invalidate(Datum arg pg_attribute_unused(), Oid relid)
 	hash_destroy(policy_cache);
 	policy_cache = NULL;
 	MemoryContextReset(policy_context);
+}
+
+static void
+membership_changed(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused(),
+				   uint32 hashvalue pg_attribute_unused())
+{
+	policy_generation++;
 }
 
 static CiKind
@@ -388,6 +397,9 @@ get_policy(Oid relid)
 	if (!registered)
 	{
 		CacheRegisterRelcacheCallback(policy_cache_invalidate, (Datum) 0);
+		/* role membership decides levels: its changes count too */
+		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, membership_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(AUTHOID, membership_changed, (Datum) 0);
 		registered = true;
 	}
 	if (policy_context == NULL)
@@ -808,7 +820,8 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 			 */
 			same = (isnull && oldnull) ||
 				(!isnull && !oldnull && datumIsEqual(val, oldval, false, -1)) ||
-				(!isnull && !oldnull && reseal_relid == RelationGetRelid(rel) &&
+				(!isnull && !oldnull && !reseal_initial &&
+				 reseal_relid == RelationGetRelid(rel) &&
 				 strcmp(NameStr(reseal_attname), NameStr(pc->attname)) == 0 &&
 				 VARSIZE_ANY_EXHDR(DatumGetPointer(oldval)) >= ENVELOPE_PREFIX_LEN &&
 				 memcmp(VARDATA_ANY(DatumGetPointer(oldval)), ENVELOPE_PREFIX,
@@ -1116,6 +1129,7 @@ ci_protect(PG_FUNCTION_ARGS)
 	 */
 	reseal_relid = relid;
 	namestrcpy(&reseal_attname, attname);
+	reseal_initial = true;
 	PG_TRY();
 	{
 		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
@@ -1125,6 +1139,7 @@ ci_protect(PG_FUNCTION_ARGS)
 	PG_FINALLY();
 	{
 		reseal_relid = InvalidOid;
+		reseal_initial = false;
 	}
 	PG_END_TRY();
 	PG_RETURN_VOID();
@@ -1251,6 +1266,9 @@ reveal_allowed(FunctionCallInfo fcinfo, Oid relid, const ProtectedColumn *pc)
 	if (unprotect_relid == relid &&
 		strcmp(NameStr(unprotect_attname), NameStr(pc->attname)) == 0)
 		return true;
+	/* see any revoke committed meanwhile (cheap when there is none) */
+	if (ra != NULL)
+		AcceptInvalidationMessages();
 	if (ra != NULL && ra->relid == relid && ra->userid == userid &&
 		ra->generation == policy_generation &&
 		strcmp(NameStr(ra->attname), NameStr(pc->attname)) == 0)
@@ -1350,7 +1368,8 @@ ci_lookup(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("protected column \"%s\" of table \"%s\" is not searchable",
 						attname, get_rel_name(relid)),
-				 errhint("Protect it with searchable => true.")));
+				 errhint("Protect it with searchable => true."),
+				 errhidestmt(true)));
 	/* table-level SELECT, or SELECT on the column, as has_column_privilege() */
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
 		pg_attribute_aclcheck(relid, pc->bidx_attnum, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -1359,7 +1378,8 @@ ci_lookup(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to search column \"%s\" of table \"%s\"",
 						attname, get_rel_name(relid)),
 				 errdetail("Searching needs the SELECT privilege on column \"%s\".",
-						   get_attname(relid, pc->bidx_attnum, false))));
+						   get_attname(relid, pc->bidx_attnum, false)),
+				 errhidestmt(true)));
 	canonical = normalise_value(pc, get_rel_name(relid), VARDATA_ANY(value),
 							 VARSIZE_ANY_EXHDR(value));
 	result = blind_index(pc, canonical);
@@ -1549,7 +1569,13 @@ ci_reseal(PG_FUNCTION_ARGS)
 	else
 	{
 		plain = open_envelope(pc, env, envlen, &aad, &status);
-		if (plain == NULL)
+		if (plain == NULL && reseal_initial)
+		{
+			/* text that merely looks like an envelope: it is plaintext */
+			plain = normalise_value(pc, get_rel_name(relid), VARDATA_ANY(txt),
+									VARSIZE_ANY_EXHDR(txt));
+		}
+		else if (plain == NULL)
 		{
 			/* damaged: left as it is, for reading to report */
 			free_policy(tp);
