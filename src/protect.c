@@ -1512,9 +1512,10 @@ ci_policy_changed(PG_FUNCTION_ARGS)
 
 /*
  * Re-encryption.  ci.reencrypt() (a procedure, committing between
- * batches) calls ci.reencrypt_batch(), which picks up to batch_size rows
- * after a ctid whose value is not sealed under the active key and rewrites
- * them with one UPDATE ... SET col = ci.reseal(t, col) as the table owner.
+ * batches) calls ci.reencrypt_batch(), which takes the pages after a ctid
+ * that hold about batch_size rows, finds there the values not sealed under
+ * the active key and rewrites them with one UPDATE ... SET col =
+ * ci.reseal(t, col) as the table owner.
  * Rows change under ROW EXCLUSIVE only; a row updated concurrently keeps
  * what its writer stored (sealed under the active key, or unchanged and
  * found by the next pass); after a crash or cancel a new call starts over
