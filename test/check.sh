@@ -35,36 +35,34 @@ log=$work/suite.log
 # .../lib/pgxs/src/makefiles/pgxs.mk -> .../lib/pgxs
 pgxs=$(dirname "$(dirname "$(dirname "$("$CI_PG_BIN/pg_config" --pgxs)")")")
 
-# Count pg_regress / pg_isolation_regress result lines ("name ... ok").
-count_regress() {
-	local p f
-	p=$(grep -cE '^(test | +)?[A-Za-z0-9_]+ +\.\.\. ok' "$log")
-	f=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$log")
+# Add the suite's results in $log to the totals: tally RC OK_RE FAIL_RE
+# [FALLBACK].  A suite that failed (RC != 0) without a failure line counts
+# FALLBACK failures (default 1): it died before it could report.
+tally() {
+	local rc=$1 p f
+	p=$(grep -cE "$2" "$log")
+	f=$(grep -cE "$3" "$log")
 	passed=$((passed + p))
 	failed=$((failed + f))
-	[ "$1" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+	[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + ${4:-1}))
 }
 
-show_diffs() {
-	local d
-	for d in "$work/regression.diffs" "$work/output_iso/regression.diffs"; do
-		[ -s "$d" ] && { echo "---- $d"; cat "$d"; }
-	done
+# pg_regress or pg_isolation_regress through the Makefile, with a
+# temporary instance in TMPDIR: run_regress TARGET TMPDIR DIFFS
+run_regress() {
+	local rc
+	ci_as_pg make -C "$work" -s "$1" PG_CONFIG="$CI_PG_BIN/pg_config" \
+		EXTRA_REGRESS_OPTS="--temp-instance=$work/$2" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	tally "$rc" '^(test | +)?[A-Za-z0-9_]+ +\.\.\. ok' '\.\.\. FAILED|\.\.\. failed'
+	[ "$rc" -ne 0 ] && [ -s "$work/$3" ] && { echo "---- $work/$3"; cat "$work/$3"; }
 }
 
 ci_say "pg_regress"
-ci_as_pg make -C "$work" -s installcheck-regress-only PG_CONFIG="$CI_PG_BIN/pg_config" \
-	EXTRA_REGRESS_OPTS="--temp-instance=$work/tmp_check" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-count_regress "$rc"
-[ "$rc" -ne 0 ] && show_diffs
+run_regress installcheck-regress-only tmp_check regression.diffs
 
 ci_say "pg_isolation_regress"
-ci_as_pg make -C "$work" -s installcheck-isolation-only PG_CONFIG="$CI_PG_BIN/pg_config" \
-	EXTRA_REGRESS_OPTS="--temp-instance=$work/tmp_check_iso" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-count_regress "$rc"
-[ "$rc" -ne 0 ] && show_diffs
+run_regress installcheck-isolation-only tmp_check_iso output_iso/regression.diffs
 
 ci_say "TAP (prove)"
 rm -rf "$work/tap"
@@ -77,14 +75,10 @@ ci_as_pg mkdir -p "$work/tap"
 ) >"$log" 2>&1
 rc=$?
 cat "$log"
-p=$(grep -cE '^ok [0-9]+' "$log")
-f=$(grep -cE '^not ok [0-9]+' "$log")
 # A script that dies before its plan reports no "not ok": count the
 # scripts prove lists as failed instead.
 bad=$(grep -cE '\(Wstat: [0-9]+' "$log")
-passed=$((passed + p))
-failed=$((failed + f))
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + (bad > 0 ? bad : 1)))
+tally "$rc" '^ok [0-9]+' '^not ok [0-9]+' $((bad > 0 ? bad : 1))
 if [ "$rc" -ne 0 ]; then
 	for l in "$work"/tap/tmp_check/log/*; do
 		[ -f "$l" ] && { echo "---- $l"; tail -n 40 "$l"; }
@@ -95,20 +89,11 @@ ci_say "unit tests (test/unit)"
 ci_as_pg bash "$work/test/unit/run.sh" >"$log" 2>&1
 rc=$?
 cat "$log"
-p=$(grep -cE '^ok [0-9]+' "$log")
-f=$(grep -cE '^not ok [0-9]+' "$log")
-passed=$((passed + p))
-failed=$((failed + f))
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+tally "$rc" '^ok [0-9]+' '^not ok [0-9]+'
 
 ci_say "fuzz (${FUZZ_SECONDS:-10} s a target)"
 ci_as_pg bash "$work/test/fuzz/run.sh" "${FUZZ_SECONDS:-10}" 2>&1 | tee "$log"
-rc=${PIPESTATUS[0]}
-p=$(grep -cE '^ok ' "$log")
-f=$(grep -cE '^FAILED ' "$log")
-passed=$((passed + p))
-failed=$((failed + f))
-[ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && failed=$((failed + 1))
+tally "${PIPESTATUS[0]}" '^ok ' '^FAILED '
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
