@@ -802,14 +802,15 @@ COMMENT ON FUNCTION ci.protect_trigger() IS
 
 CREATE FUNCTION ci.protect(tbl regclass, col name, kind text,
 						   category text DEFAULT 'C2',
-						   searchable boolean DEFAULT false)
+						   searchable boolean DEFAULT false,
+						   encrypt_existing boolean DEFAULT true)
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_protect'
 	LANGUAGE C STRICT;
-COMMENT ON FUNCTION ci.protect(regclass, name, text, text, boolean) IS
-	'encrypts a column (and its existing values), validating by kind; searchable adds a blind index <col>_bidx';
-REVOKE ALL ON FUNCTION ci.protect(regclass, name, text, text, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ci.protect(regclass, name, text, text, boolean) TO customer_info_admin;
+COMMENT ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean) IS
+	'encrypts a column, validating by kind; searchable adds a blind index <col>_bidx; existing values are encrypted at once, or with encrypt_existing => false left for CALL ci.reencrypt() (committed batches)';
+REVOKE ALL ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean) TO customer_info_admin;
 
 CREATE FUNCTION ci.unprotect(tbl regclass, col name) RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_unprotect'
@@ -909,13 +910,14 @@ CREATE FUNCTION ci.reencrypt_batch(tbl regclass, col name, after tid,
 								   batch_size integer,
 								   OUT rewritten bigint, OUT last tid)
 	AS 'MODULE_PATHNAME', 'ci_reencrypt_batch'
-	LANGUAGE C STRICT;
+	LANGUAGE C;
 COMMENT ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) IS
-	're-encrypts under the active key the stale values in the pages after a ctid that hold about batch_size rows; returns where that window ends';
+	're-encrypts under the active key the stale values of a column (of every protected column when col is null) in the pages after a ctid that hold about batch_size rows; returns the values sealed and where that window ends';
 REVOKE ALL ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.reencrypt_batch(regclass, name, tid, integer) TO customer_info_admin;
 
-CREATE PROCEDURE ci.reencrypt(tbl regclass, col name, batch_size integer DEFAULT 10000)
+CREATE PROCEDURE ci.reencrypt(tbl regclass, col name DEFAULT NULL,
+							  batch_size integer DEFAULT 10000)
 LANGUAGE plpgsql
 AS $$
 -- No SET search_path here: a procedure with SET cannot COMMIT.  Every name
@@ -927,17 +929,22 @@ DECLARE
 	found_any pg_catalog.bool := false;
 	passes	pg_catalog.int4 := 0;
 	left_over pg_catalog.int8;
+	what	pg_catalog.text;
 BEGIN
-	IF tbl IS NULL OR col IS NULL THEN
-		RAISE EXCEPTION 'table and column must not be null';
+	IF tbl IS NULL THEN
+		RAISE EXCEPTION 'table must not be null';
 	END IF;
 	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
 		RAISE EXCEPTION 'batch size must be at least 1';
 	END IF;
+	what := CASE WHEN col IS NULL
+				 THEN pg_catalog.format('the protected columns of %s', tbl)
+				 ELSE pg_catalog.format('%s.%I', tbl, col) END;
 	-- Passes over the table in ctid order, a short transaction per batch,
 	-- until a whole pass finds nothing left under an older key (rows that
-	-- moved during a pass are caught by the next).  Safe to cancel, and to
-	-- call again after a crash: it finds what is left.
+	-- moved during a pass are caught by the next).  Each row is updated
+	-- once per pass, whatever the number of its stale columns.  Safe to
+	-- cancel, and to call again after a crash: it finds what is left.
 	LOOP
 		SELECT b.rewritten, b.last INTO n, after
 		  FROM ci.reencrypt_batch(tbl, col, after, batch_size) AS b;
@@ -948,8 +955,8 @@ BEGIN
 			passes := passes OPERATOR(pg_catalog.+) 1;
 			-- a damaged value is rewritten unchanged on every pass: stop
 			EXIT WHEN NOT found_any OR passes OPERATOR(pg_catalog.>=) 10;
-			RAISE NOTICE 'customer_info: a pass over %.% is done, % values re-encrypted so far',
-				tbl, col, total;
+			RAISE NOTICE 'customer_info: a pass over % is done, % values re-encrypted so far',
+				what, total;
 			after := '(0,0)';
 			found_any := false;
 		END IF;
@@ -957,23 +964,206 @@ BEGIN
 	SELECT COALESCE(pg_catalog.sum(u."values"), 0) INTO left_over
 	  FROM ci.key_usage() u
 	 WHERE u.tbl OPERATOR(pg_catalog.=) reencrypt.tbl
-	   AND u.column_name OPERATOR(pg_catalog.=) reencrypt.col::pg_catalog.text
+	   AND (reencrypt.col IS NULL OR
+			u.column_name OPERATOR(pg_catalog.=) reencrypt.col::pg_catalog.text)
 	   AND u.key_id IS DISTINCT FROM
 		   (SELECT d.key_id FROM ci.data_key d WHERE d.status OPERATOR(pg_catalog.=) 'active');
 	IF left_over OPERATOR(pg_catalog.>) 0 THEN
-		RAISE WARNING 'customer_info: % values of %.% are still not under the active key', left_over, tbl, col
+		RAISE WARNING 'customer_info: % values of % are still not under the active key', left_over, what
 			USING DETAIL = 'They are damaged, not yet encrypted, or were rewritten meanwhile.',
 				  HINT = 'Call ci.reencrypt() again, and look at what ci.reveal() says of them.';
 	ELSE
-		RAISE NOTICE 'customer_info: %.% has no value left under an older key (% re-encrypted)',
-			tbl, col, total;
+		RAISE NOTICE 'customer_info: no value of % is left under an older key (% re-encrypted)',
+			what, total;
 	END IF;
 END
 $$;
 COMMENT ON PROCEDURE ci.reencrypt(regclass, name, integer) IS
-	'online re-encryption of a protected column under the active key, in committed batches (CALL outside a transaction block)';
+	'online re-encryption under the active key of a protected column (of all of a table''s protected columns when col is null), in committed batches (CALL outside a transaction block); also encrypts values left in plaintext by ci.protect(..., encrypt_existing => false)';
 REVOKE ALL ON PROCEDURE ci.reencrypt(regclass, name, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE ci.reencrypt(regclass, name, integer) TO customer_info_admin;
+
+-------------------------------------------------------------------------------
+-- Migration from pgcrypto
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION ci.migrate_sync() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ci_migrate_sync'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.migrate_sync() IS
+	'internal to ci.migrate_pgcrypto(): a row whose old column is written gets a NULL new column, for the next pass';
+REVOKE ALL ON FUNCTION ci.migrate_sync() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.migrate_sync() TO customer_info_admin;
+
+CREATE FUNCTION ci.migrate_rename(tbl regclass, old_name name, new_name name)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_migrate_rename'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.migrate_rename(regclass, name, name) IS
+	'internal to ci.migrate_pgcrypto(): the policy of a protected column follows its new name';
+REVOKE ALL ON FUNCTION ci.migrate_rename(regclass, name, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.migrate_rename(regclass, name, name) TO customer_info_admin;
+
+CREATE PROCEDURE ci.migrate_pgcrypto(tbl regclass, col name, passphrase text,
+									 kind text, category text DEFAULT 'C2',
+									 searchable boolean DEFAULT false,
+									 batch_size integer DEFAULT 10000)
+LANGUAGE plpgsql
+AS $$
+-- A bytea column of pgp_sym_encrypt() messages becomes a protected column
+-- of the same name, online:
+--   1. a new protected column <col>_ci is added (empty), with a trigger
+--      that empties it in any row whose old column is written;
+--   2. passes of committed batches (page windows, as ci.reencrypt) fill it
+--      with the decrypted values, which the protection trigger validates
+--      and seals, until a pass finds nothing left;
+--   3. under a short ACCESS EXCLUSIVE lock, the last rows are filled, the
+--      old column is dropped and <col>_ci takes its name.
+-- Cancelled or crashed, it resumes from step 2 when called again.  The
+-- passphrase travels only as a query parameter.  No SET clause (it would
+-- forbid COMMIT): every name is qualified.
+DECLARE
+	tmp			pg_catalog.text;
+	pgc			pg_catalog.text;
+	owner		pg_catalog.oid;
+	atttype		pg_catalog.oid;
+	resuming	pg_catalog.bool;
+	fill		pg_catalog.text;
+	blk			pg_catalog.int8;
+	nblocks		pg_catalog.int8;
+	pages		pg_catalog.int8;
+	n			pg_catalog.int8;
+	moved		pg_catalog.int8;
+	total		pg_catalog.int8 := 0;
+	passes		pg_catalog.int4 := 0;
+BEGIN
+	IF tbl IS NULL OR col IS NULL OR passphrase IS NULL OR kind IS NULL OR
+	   category IS NULL OR searchable IS NULL THEN
+		RAISE EXCEPTION 'arguments of ci.migrate_pgcrypto() must not be null';
+	END IF;
+	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'batch size must be at least 1';
+	END IF;
+	SELECT c.relowner INTO owner FROM pg_catalog.pg_class c
+	 WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+	IF NOT pg_catalog.pg_has_role(owner, 'USAGE') THEN
+		RAISE EXCEPTION 'must be owner of table %', tbl
+			USING ERRCODE = '42501',
+				  HINT = 'The migration changes the table''s columns.';
+	END IF;
+	SELECT n.nspname INTO pgc FROM pg_catalog.pg_extension e
+	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+	 WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto';
+	tmp := col::pg_catalog.text OPERATOR(pg_catalog.||) '_ci';
+	IF pg_catalog.octet_length(tmp) OPERATOR(pg_catalog.+) 5 OPERATOR(pg_catalog.>) 63 THEN
+		RAISE EXCEPTION 'column name "%" is too long to migrate', col
+			USING ERRCODE = '42622',
+				  DETAIL = 'The migration needs a column "<name>_ci_bidx" of at most 63 bytes.';
+	END IF;
+	SELECT a.atttypid INTO atttype FROM pg_catalog.pg_attribute a
+	 WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
+	   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF atttype IS NULL THEN
+		RAISE EXCEPTION 'column "%" of table % does not exist', col, tbl USING ERRCODE = '42703';
+	ELSIF atttype OPERATOR(pg_catalog.<>) 'pg_catalog.bytea'::pg_catalog.regtype THEN
+		RAISE EXCEPTION 'column "%" of table % is not of type bytea', col, tbl
+			USING ERRCODE = '42804',
+				  HINT = 'ci.migrate_pgcrypto() converts pgp_sym_encrypt() output; a plaintext column is protected with ci.protect().';
+	END IF;
+	resuming := EXISTS (SELECT FROM pg_catalog.pg_trigger t
+						 WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl
+						   AND t.tgname OPERATOR(pg_catalog.=) 'customer_info_migrate');
+	fill := pg_catalog.format(
+		'UPDATE %s SET %I = pg_catalog.convert_from(%I.pgp_sym_decrypt_bytea(%I, $1),'
+		' pg_catalog.getdatabaseencoding()) WHERE %I IS NOT NULL AND %I IS NULL',
+		tbl, tmp, pgc, col, col, tmp);
+
+	IF NOT resuming THEN
+		IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
+					WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND NOT a.attisdropped
+					  AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY
+						  (ARRAY[tmp, tmp OPERATOR(pg_catalog.||) '_bidx',
+								 col::pg_catalog.text OPERATOR(pg_catalog.||) '_bidx'])) THEN
+			RAISE EXCEPTION 'table % already has a column "%", "%_bidx" or "%_bidx"', tbl, tmp, tmp, col
+				USING ERRCODE = '42701',
+					  DETAIL = 'The migration adds the first two and renames them to "%" and "%_bidx".';
+		END IF;
+		-- a wrong passphrase fails here, before anything changes
+		BEGIN
+			EXECUTE pg_catalog.format('SELECT %I.pgp_sym_decrypt_bytea(%I, $1) FROM %s'
+									  ' WHERE %I IS NOT NULL LIMIT 1', pgc, col, tbl, col)
+			   USING passphrase;
+		EXCEPTION WHEN external_routine_invocation_exception THEN
+			RAISE EXCEPTION 'column "%" of table % cannot be decrypted with this passphrase', col, tbl
+				USING ERRCODE = '28P01',
+					  HINT = 'It must hold pgp_sym_encrypt() messages made with the passphrase given.';
+		END;
+		EXECUTE pg_catalog.format('ALTER TABLE %s ADD COLUMN %I pg_catalog.text', tbl, tmp);
+		PERFORM ci.protect(tbl, tmp::pg_catalog.name, kind, category, searchable,
+						   encrypt_existing => false);
+		EXECUTE pg_catalog.format('CREATE TRIGGER customer_info_migrate BEFORE INSERT OR UPDATE'
+								  ' ON %s FOR EACH ROW EXECUTE FUNCTION ci.migrate_sync(%L, %L)',
+								  tbl, col, tmp);
+		COMMIT;
+	END IF;
+
+	-- passes of committed batches, each a TID range scan of a page window
+	LOOP
+		SELECT pg_catalog.ceil(batch_size::pg_catalog.float8 OPERATOR(pg_catalog./)
+				   CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
+						THEN pg_catalog.float8larger(1, c.reltuples::pg_catalog.float8 OPERATOR(pg_catalog./) c.relpages)
+						ELSE 100 END)::pg_catalog.int8
+		  INTO pages FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+		nblocks := pg_catalog.pg_relation_size(tbl) OPERATOR(pg_catalog./)
+				   pg_catalog.current_setting('block_size')::pg_catalog.int8;
+		blk := 0;
+		moved := 0;
+		WHILE blk OPERATOR(pg_catalog.<) nblocks LOOP
+			PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
+			EXECUTE fill OPERATOR(pg_catalog.||)
+					' AND ctid OPERATOR(pg_catalog.>=) $2 AND ctid OPERATOR(pg_catalog.<) $3'
+			   USING passphrase,
+					 pg_catalog.format('(%s,0)', blk)::pg_catalog.tid,
+					 pg_catalog.format('(%s,0)', blk OPERATOR(pg_catalog.+) pages)::pg_catalog.tid;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			moved := moved OPERATOR(pg_catalog.+) n;
+			COMMIT;
+			blk := blk OPERATOR(pg_catalog.+) pages;
+		END LOOP;
+		total := total OPERATOR(pg_catalog.+) moved;
+		passes := passes OPERATOR(pg_catalog.+) 1;
+		RAISE NOTICE 'customer_info: migration of %.%: pass % done, % values so far',
+			tbl, col, passes, total;
+		EXIT WHEN moved OPERATOR(pg_catalog.=) 0 OR passes OPERATOR(pg_catalog.>=) 10;
+	END LOOP;
+
+	-- the swap, briefly alone with the table
+	EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
+	EXECUTE fill USING passphrase;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total OPERATOR(pg_catalog.+) n;
+	EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE (%I IS NULL) OPERATOR(pg_catalog.<>) (%I IS NULL)',
+							  tbl, col, tmp) INTO n;
+	IF n OPERATOR(pg_catalog.<>) 0 THEN
+		RAISE EXCEPTION 'migration of %.% left % rows unconverted', tbl, col, n;
+	END IF;
+	EXECUTE pg_catalog.format('DROP TRIGGER customer_info_migrate ON %s', tbl);
+	EXECUTE pg_catalog.format('ALTER TABLE %s DROP COLUMN %I', tbl, col);
+	EXECUTE pg_catalog.format('ALTER TABLE %s RENAME COLUMN %I TO %I', tbl, tmp, col);
+	IF searchable THEN
+		EXECUTE pg_catalog.format('ALTER TABLE %s RENAME COLUMN %I TO %I', tbl,
+								  tmp OPERATOR(pg_catalog.||) '_bidx',
+								  col::pg_catalog.text OPERATOR(pg_catalog.||) '_bidx');
+	END IF;
+	PERFORM ci.migrate_rename(tbl, tmp::pg_catalog.name, col);
+	COMMIT;
+	RAISE NOTICE 'customer_info: %.% is now a protected column (% values migrated)', tbl, col, total;
+END
+$$;
+COMMENT ON PROCEDURE ci.migrate_pgcrypto(regclass, name, text, text, text, boolean, integer) IS
+	'online migration of a bytea column of pgcrypto pgp_sym_encrypt() messages to a protected column of the same name, in committed batches (CALL outside a transaction block); resumable';
+REVOKE ALL ON PROCEDURE ci.migrate_pgcrypto(regclass, name, text, text, text, boolean, integer) FROM PUBLIC;
+GRANT EXECUTE ON PROCEDURE ci.migrate_pgcrypto(regclass, name, text, text, text, boolean, integer) TO customer_info_admin;
 
 -------------------------------------------------------------------------------
 -- Root key rotation

@@ -123,14 +123,17 @@ static Oid	unprotect_relid = InvalidOid;
 static NameData unprotect_attname;
 
 /*
- * While ci.reencrypt_batch() rewrites a column with ci.reseal(), whose
+ * While ci.reencrypt_batch() rewrites columns with ci.reseal(), whose
  * output is an envelope this backend just made, the trigger need not open
- * it again to check it.
+ * it again to check it.  reseal_attnums (in TopMemoryContext) are the
+ * columns being rewritten.
  */
 static Oid	reseal_relid = InvalidOid;
-static NameData reseal_attname;
+static Bitmapset *reseal_attnums = NULL;
 /* ci.protect's first pass: no value can be an envelope of this column yet */
 static bool reseal_initial = false;
+/* values ci.reseal() sealed since the batch began */
+static int64 reseal_count = 0;
 
 /*
  * The policy cache.  Loading a policy runs SPI and catalog lookups, which
@@ -160,6 +163,36 @@ typedef struct SubkeySlot
 static SubkeySlot subkeys[SUBKEY_SLOTS];
 static int	subkey_next = 0;
 static uint64 subkey_generation = 0;
+
+/* Mark the columns (attnums) of a table that ci.reseal() may rewrite. */
+static void
+reseal_begin(Oid relid, List *attnums)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	ListCell   *lc;
+
+	bms_free(reseal_attnums);
+	reseal_attnums = NULL;
+	foreach(lc, attnums)
+		reseal_attnums = bms_add_member(reseal_attnums, lfirst_int(lc));
+	MemoryContextSwitchTo(old);
+	reseal_relid = relid;
+}
+
+static void
+reseal_end(void)
+{
+	reseal_relid = InvalidOid;
+	bms_free(reseal_attnums);
+	reseal_attnums = NULL;
+}
+
+static bool
+resealing(Oid relid, AttrNumber attnum)
+{
+	return OidIsValid(relid) && relid == reseal_relid &&
+		bms_is_member(attnum, reseal_attnums);
+}
 
 /*
  * Invalidation: a change of ci.protected_column, or a relcache reset,
@@ -821,8 +854,7 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 			same = (isnull && oldnull) ||
 				(!isnull && !oldnull && datumIsEqual(val, oldval, false, -1)) ||
 				(!isnull && !oldnull && !reseal_initial &&
-				 reseal_relid == RelationGetRelid(rel) &&
-				 strcmp(NameStr(reseal_attname), NameStr(pc->attname)) == 0 &&
+				 resealing(RelationGetRelid(rel), pc->attnum) &&
 				 VARSIZE_ANY_EXHDR(DatumGetPointer(oldval)) >= ENVELOPE_PREFIX_LEN &&
 				 memcmp(VARDATA_ANY(DatumGetPointer(oldval)), ENVELOPE_PREFIX,
 						ENVELOPE_PREFIX_LEN) == 0);
@@ -970,6 +1002,7 @@ ci_protect(PG_FUNCTION_ARGS)
 	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *category = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	bool		searchable = PG_GETARG_BOOL(4);
+	bool		encrypt_existing = PG_GETARG_BOOL(5);
 	char	   *qrel;
 	char	   *qcol;
 	AttrNumber	attnum;
@@ -1125,10 +1158,12 @@ ci_protect(PG_FUNCTION_ARGS)
 
 	/*
 	 * Encrypt what is there: ci.reseal() validates and seals each value,
-	 * the trigger fills the blind index.
+	 * the trigger fills the blind index.  Or leave it to ci.reencrypt(),
+	 * which does the same in committed batches (a large table, online).
 	 */
-	reseal_relid = relid;
-	namestrcpy(&reseal_attname, attname);
+	if (!encrypt_existing)
+		PG_RETURN_VOID();
+	reseal_begin(relid, list_make1_int(attnum));
 	reseal_initial = true;
 	PG_TRY();
 	{
@@ -1138,7 +1173,7 @@ ci_protect(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		reseal_relid = InvalidOid;
+		reseal_end();
 		reseal_initial = false;
 	}
 	PG_END_TRY();
@@ -1543,8 +1578,7 @@ ci_reseal(PG_FUNCTION_ARGS)
 	CiDataKey	dk;
 	text	   *result;
 
-	if (!OidIsValid(relid) || relid != reseal_relid ||
-		strcmp(NameStr(reseal_attname), attname) != 0)
+	if (!OidIsValid(relid) || relid != reseal_relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("ci.reseal() is only for ci.reencrypt()")));
@@ -1552,6 +1586,10 @@ ci_reseal(PG_FUNCTION_ARGS)
 	dk = *ci_active_data_key();
 	tp = get_policy(relid);
 	pc = find_column(tp, relid, attname);
+	if (!resealing(relid, pc->attnum))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("ci.reseal() is only for ci.reencrypt()")));
 	txt = record_value(rec, relid, pc, tp, &aad);
 	if (txt == NULL)
 	{
@@ -1561,6 +1599,22 @@ ci_reseal(PG_FUNCTION_ARGS)
 	}
 
 	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
+	if (env != NULL && !reseal_initial)
+	{
+		CiEnvelopeHeader header;
+
+		/*
+		 * Already under the active key (another column of the row was
+		 * stale): left as it is, and unopened, like any unchanged value.
+		 */
+		if (ci_envelope_header(env, envlen, &header) == CI_OPEN_OK &&
+			(int32) header.key_id == dk.key_id)
+		{
+			free_policy(tp);
+			explicit_bzero(&dk, sizeof(dk));
+			PG_RETURN_TEXT_P(txt);
+		}
+	}
 	if (env == NULL)
 	{
 		/* plaintext (protecting a column, or a trigger was disabled) */
@@ -1585,6 +1639,7 @@ ci_reseal(PG_FUNCTION_ARGS)
 		}
 	}
 	result = seal_value(pc, &dk, &aad, plain);
+	reseal_count++;
 	explicit_bzero(plain, strlen(plain));
 	explicit_bzero(&dk, sizeof(dk));
 	free_policy(tp);
@@ -1592,20 +1647,24 @@ ci_reseal(PG_FUNCTION_ARGS)
 }
 
 /*
- * ci.reencrypt_batch(tbl, col, after, batch_size): re-encrypt up to
- * batch_size stale values in rows after ctid 'after'; returns the number
- * rewritten and the last ctid looked at (NULL at the end of the table).
+ * ci.reencrypt_batch(tbl, col, after, batch_size): re-encrypt the stale
+ * values of column col (of every protected column when col is NULL) in the
+ * pages after ctid 'after' that hold about batch_size rows, one UPDATE of
+ * each row whatever the number of its stale columns; returns the number of
+ * values sealed and the last ctid of the window (NULL at the end of the
+ * table).
  */
 Datum
 ci_reencrypt_batch(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *attname = NameStr(*PG_GETARG_NAME(1));
-	ItemPointer after = (ItemPointer) PG_GETARG_POINTER(2);
-	int32		batch = PG_GETARG_INT32(3);
+	Oid			relid;
+	ItemPointer after;
+	int32		batch;
 	TablePolicy *tp;
 	char	   *qrel;
-	char	   *qcol;
+	StringInfoData stale;
+	StringInfoData sets;
+	List	   *attnums = NIL;
 	char	   *select_sql;
 	char	   *update_sql;
 	CiUserSwitch sw;
@@ -1626,27 +1685,56 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	bool		resnull[2] = {false, false};
 
 	ci_require_admin("re-encrypt columns");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table, start and batch size must not be null")));
+	relid = PG_GETARG_OID(0);
+	after = (ItemPointer) PG_GETARG_POINTER(2);
+	batch = PG_GETARG_INT32(3);
 	if (batch < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch size must be at least 1")));
 	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	tp = get_policy(relid);
-	find_column(tp, relid, attname);
-	free_policy(tp);
 
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
-	qcol = (char *) quote_identifier(attname);
+	initStringInfo(&stale);
+	initStringInfo(&sets);
+	tp = get_policy(relid);
+	if (!PG_ARGISNULL(1))
+		find_column(tp, relid, NameStr(*PG_GETARG_NAME(1)));
+	else if (tp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" has no protected column", get_rel_name(relid))));
+	for (int i = 0; i < tp->ncolumns; i++)
+	{
+		ProtectedColumn *pc = &tp->columns[i];
+		const char *qcol = quote_identifier(NameStr(pc->attname));
+
+		if (!PG_ARGISNULL(1) &&
+			strcmp(NameStr(pc->attname), NameStr(*PG_GETARG_NAME(1))) != 0)
+			continue;
+		attnums = lappend_int(attnums, pc->attnum);
+		appendStringInfo(&stale, "%s(%s IS NOT NULL AND ci.envelope_key_id(%s) IS DISTINCT FROM $1)",
+						 stale.len > 0 ? " OR " : "", qcol, qcol);
+		appendStringInfo(&sets, "%s%s = ci.reseal(t, %s)",
+						 sets.len > 0 ? ", " : "", qcol,
+						 quote_literal_cstr(NameStr(pc->attname)));
+	}
+	free_policy(tp);
+
 	/* the window's stale rows, by a TID range scan of its pages */
 	select_sql = psprintf("SELECT pg_catalog.array_agg(ctid) FROM %s"
 						  " WHERE ctid OPERATOR(pg_catalog.>) $2 AND ctid OPERATOR(pg_catalog.<) $3"
-						  " AND %s IS NOT NULL AND ci.envelope_key_id(%s) IS DISTINCT FROM $1",
-						  qrel, qcol, qcol);
-	update_sql = psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
+						  " AND (%s)",
+						  qrel, stale.data);
+	update_sql = psprintf("UPDATE %s AS t SET %s"
 						  " WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)",
-						  qrel, qcol, quote_literal_cstr(attname));
+						  qrel, sets.data);
 
 	/*
 	 * The window: the pages after 'after' that hold about batch_size rows
@@ -1691,8 +1779,8 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	 */
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
-	reseal_relid = relid;
-	namestrcpy(&reseal_attname, attname);
+	reseal_begin(relid, attnums);
+	reseal_count = 0;
 	PG_TRY();
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -1707,13 +1795,13 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 
 			if (SPI_execute_with_args(update_sql, 1, utypes, uvals, NULL, false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "could not re-encrypt");
-			rewritten = SPI_processed;
+			rewritten = reseal_count;
 		}
 		SPI_finish();
 	}
 	PG_FINALLY();
 	{
-		reseal_relid = InvalidOid;
+		reseal_end();
 	}
 	PG_END_TRY();
 	ci_restore_user(&sw);
@@ -1722,4 +1810,146 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	result[1] = last;
 	resnull[1] = last_null;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(resdesc), result, resnull)));
+}
+
+/*
+ * Migration from pgcrypto (ci.migrate_pgcrypto(), in the install script):
+ * a new protected column is filled in committed batches with the old
+ * column's decrypted values; ci.migrate_sync() keeps it honest meanwhile,
+ * and ci.migrate_rename() lets the policy follow the final swap of names.
+ */
+PG_FUNCTION_INFO_V1(ci_migrate_sync);
+PG_FUNCTION_INFO_V1(ci_migrate_rename);
+
+/*
+ * Trigger ci.migrate_sync(old_col, new_col), BEFORE INSERT OR UPDATE: a row
+ * whose old column is written gets a NULL new column, for the migration's
+ * next pass to fill from the new old value.  Its name sorts before the
+ * protection trigger's, which then sees the NULL.
+ */
+Datum
+ci_migrate_sync(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	newtuple;
+	int			src;
+	int			dst;
+	bool		reset;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		trigdata->tg_trigger->tgnargs != 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("ci.migrate_sync() must be a BEFORE INSERT OR UPDATE row trigger with two column names")));
+	desc = RelationGetDescr(trigdata->tg_relation);
+	src = SPI_fnumber(desc, trigdata->tg_trigger->tgargs[0]);
+	dst = SPI_fnumber(desc, trigdata->tg_trigger->tgargs[1]);
+	if (src <= 0 || dst <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("a column of the migration of table \"%s\" is missing",
+						RelationGetRelationName(trigdata->tg_relation))));
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		newtuple = trigdata->tg_trigtuple;
+		reset = true;
+	}
+	else
+	{
+		bool		n1,
+					n2;
+		Datum		d1 = heap_getattr(trigdata->tg_trigtuple, src, desc, &n1);
+		Datum		d2;
+
+		newtuple = trigdata->tg_newtuple;
+		d2 = heap_getattr(newtuple, src, desc, &n2);
+		reset = n1 != n2 || (!n1 && !datumIsEqual(d1, d2, false, -1));
+	}
+	if (reset)
+	{
+		bool		isnull;
+		Datum		nothing = (Datum) 0;
+		bool		null = true;
+
+		(void) heap_getattr(newtuple, dst, desc, &isnull);
+		if (!isnull)
+			newtuple = heap_modify_tuple_by_cols(newtuple, desc, 1, &dst, &nothing, &null);
+	}
+	return PointerGetDatum(newtuple);
+}
+
+/*
+ * ci.migrate_rename(tbl, old_name, new_name): after the migration renamed
+ * its protected column (and its blind-index column) to the old column's
+ * name, move the policy along.  For the table's owner, an administrator.
+ */
+Datum
+ci_migrate_rename(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *oldname = NameStr(*PG_GETARG_NAME(1));
+	char	   *newname = NameStr(*PG_GETARG_NAME(2));
+	AttrNumber	attnum;
+	char		idxname[NAMEDATALEN];
+	Oid			argtypes[4] = {OIDOID, NAMEOID, NAMEOID, NAMEOID};
+	Datum		values[4];
+	CiUserSwitch sw;
+
+	ci_require_admin("migrate columns");
+	if (!pg_class_ownercheck(relid, GetUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
+	attnum = get_attnum(relid, newname);
+	if (attnum == InvalidAttrNumber || get_attnum(relid, oldname) != InvalidAttrNumber ||
+		get_atttype(relid, attnum) != TEXTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("column \"%s\" of table \"%s\" was not renamed to \"%s\"",
+						oldname, get_rel_name(relid), newname)));
+	if (strlen(newname) + strlen("_bidx") >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("column name \"%s\" is too long for a protected column", newname)));
+	snprintf(idxname, NAMEDATALEN, "%s_bidx", newname);
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetDatum(oldname);
+	values[2] = CStringGetDatum(newname);
+	values[3] = CStringGetDatum(idxname);
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("UPDATE ci.protected_column"
+							  " SET attname = $3,"
+							  "     index_attname = CASE WHEN searchable THEN $4 END"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  " AND attname OPERATOR(pg_catalog.=) $2"
+							  " RETURNING searchable",
+							  4, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not update the customer_info policy");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" is not protected",
+						oldname, get_rel_name(relid))));
+	{
+		bool		isnull;
+		bool		searchable = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+															SPI_tuptable->tupdesc, 1,
+															&isnull));
+
+		if (searchable && get_attnum(relid, idxname) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("blind-index column \"%s\" of table \"%s\" does not exist",
+							idxname, get_rel_name(relid))));
+	}
+	SPI_finish();
+	ci_restore_user(&sw);
+	CacheInvalidateRelcacheByRelid(relid);
+	PG_RETURN_VOID();
 }
