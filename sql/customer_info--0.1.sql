@@ -826,6 +826,13 @@ CREATE FUNCTION ci.reveal(row_value record, col name) RETURNS text
 COMMENT ON FUNCTION ci.reveal(record, name) IS
 	'plaintext of a protected column of a table row, for roles at level clear: SELECT ci.reveal(c, ''id_number'') FROM customers c';
 
+CREATE FUNCTION ci.reveal(tbl regclass, col name, value text, VARIADIC key "any")
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'ci_reveal_key'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION ci.reveal(regclass, name, text, "any") IS
+	'plaintext of a stored value of a protected column given its row''s primary key, for roles at level clear: SELECT ci.reveal(''customers'', ''id_number'', id_number, id) FROM customers';
+
 CREATE FUNCTION ci.lookup(tbl regclass, col name, value text) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'ci_lookup'
 	LANGUAGE C STABLE STRICT;

@@ -94,6 +94,24 @@ RESET ROLE;
 -- reveal needs a table row and a protected column
 SELECT ci.reveal(ROW(1, 2), 'id_number');
 SELECT ci.reveal(c, 'note') FROM customers c WHERE id = 1;
+-- The keyed form: the stored value and its row's primary key, without
+-- building the whole row (what views use).  Same levels, same binding.
+SELECT id, ci.reveal('customers', 'id_number', id_number, id) AS id_number
+  FROM customers ORDER BY id;
+SELECT ci.reveal('customers', 'id_number', id_number, id + 1) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'id_number', mobile, id) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'mobile', id_number, id) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'id_number', id_number) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'id_number', id_number, id, id) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'id_number', id_number, id::bigint) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'id_number', id_number, VARIADIC ARRAY[id]) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'id_number', NULL, 1);
+SELECT ci.reveal('customers', 'id_number', id_number, NULL::integer) FROM customers WHERE id = 1;
+SELECT ci.reveal('customers', 'note', note, id) FROM customers WHERE id = 1;
+SELECT ci.reveal(NULL, 'id_number', id_number, id) FROM customers WHERE id = 1;
+SET ROLE regress_ci_analyst;
+SELECT ci.reveal('customers', 'mobile', mobile, id) FROM customers WHERE id = 1;
+RESET ROLE;
 
 -- Blind-index search: the legacy spelling finds the same person, by index.
 -- Searching by value is a privilege of its own (EXECUTE on ci.lookup).

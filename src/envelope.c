@@ -445,18 +445,32 @@ ci_b64_decode(const char *src, size_t len, uint8_t *dst)
 		b64_values['='] = 64;
 		b64_ready = true;
 	}
-	if (len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4)
+	if (len % 4 != 0 || len == 0)
+		return len == 0 ? 0 : -1;
+	/* every quad but the last: four characters of the alphabet */
+	for (size_t i = 0; i + 4 < len; i += 4)
 	{
 		uint8_t		a = b64_values[(unsigned char) src[i]];
 		uint8_t		b = b64_values[(unsigned char) src[i + 1]];
 		uint8_t		c = b64_values[(unsigned char) src[i + 2]];
 		uint8_t		d = b64_values[(unsigned char) src[i + 3]];
-		bool		last = i + 4 == len;
 
-		if (a > 63 || b > 63 || c == 255 || d == 255 ||
-			(c == 64 && (d != 64 || !last)) || (d == 64 && !last))
+		if (((a | b | c | d) & 0xC0) != 0)
+			return -1;
+		dst[o] = (uint8_t) (a << 2 | b >> 4);
+		dst[o + 1] = (uint8_t) (b << 4 | c >> 2);
+		dst[o + 2] = (uint8_t) (c << 6 | d);
+		o += 3;
+	}
+	/* the last quad, which may end in padding */
+	{
+		const char *q = src + len - 4;
+		uint8_t		a = b64_values[(unsigned char) q[0]];
+		uint8_t		b = b64_values[(unsigned char) q[1]];
+		uint8_t		c = b64_values[(unsigned char) q[2]];
+		uint8_t		d = b64_values[(unsigned char) q[3]];
+
+		if (a > 63 || b > 63 || c == 255 || d == 255 || (c == 64 && d != 64))
 			return -1;
 		/* canonical only: the bits that padding drops must be zero */
 		if ((c == 64 && (b & 15) != 0) || (c != 64 && d == 64 && (c & 3) != 0))

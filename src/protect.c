@@ -65,6 +65,7 @@ PG_FUNCTION_INFO_V1(ci_protect);
 PG_FUNCTION_INFO_V1(ci_unprotect);
 PG_FUNCTION_INFO_V1(ci_protect_trigger);
 PG_FUNCTION_INFO_V1(ci_reveal);
+PG_FUNCTION_INFO_V1(ci_reveal_key);
 PG_FUNCTION_INFO_V1(ci_lookup);
 PG_FUNCTION_INFO_V1(ci_rotate_key);
 PG_FUNCTION_INFO_V1(ci_key_usage);
@@ -111,6 +112,7 @@ typedef struct TablePolicy
 	ProtectedColumn *columns;
 	int			npk;
 	AttrNumber	pk[INDEX_MAX_KEYS];
+	Oid			pk_type[INDEX_MAX_KEYS];	/* their types */
 	Oid			pk_out[INDEX_MAX_KEYS];	/* their output functions */
 } TablePolicy;
 
@@ -385,8 +387,8 @@ load_policy(Oid relid)
 		AttrNumber	pkatt = attno + FirstLowInvalidHeapAttributeNumber;
 		bool		varlena;
 
-		getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), pkatt - 1)->atttypid,
-						  &tp->pk_out[tp->npk], &varlena);
+		tp->pk_type[tp->npk] = TupleDescAttr(RelationGetDescr(rel), pkatt - 1)->atttypid;
+		getTypeOutputInfo(tp->pk_type[tp->npk], &tp->pk_out[tp->npk], &varlena);
 		tp->pk[tp->npk++] = pkatt;
 	}
 	if (tp->ncolumns > 0)
@@ -511,8 +513,56 @@ find_column(TablePolicy *tp, Oid relid, const char *attname)
 
 /*
  * A row's key: each primary-key value as text, length-prefixed so that no
- * two rows can produce the same bytes.
+ * two rows can produce the same bytes.  key_part() appends one value.
  */
+static void
+key_part(StringInfo buf, const TablePolicy *tp, int i, Datum d)
+{
+	char	   *s;
+	char		intbuf[MAXINT8LEN + 1];
+	uint32		len;
+	uint8		lenbuf[4];
+
+	/* integers as their output functions write them, without fmgr */
+	switch (tp->pk_type[i])
+	{
+		case INT2OID:
+			len = (uint32) pg_itoa(DatumGetInt16(d), intbuf);
+			s = intbuf;
+			break;
+		case INT4OID:
+			len = (uint32) pg_ltoa(DatumGetInt32(d), intbuf);
+			s = intbuf;
+			break;
+		case INT8OID:
+			len = (uint32) pg_lltoa(DatumGetInt64(d), intbuf);
+			s = intbuf;
+			break;
+		default:
+			s = OidOutputFunctionCall(tp->pk_out[i], d);
+			len = (uint32) strlen(s);
+			break;
+	}
+	lenbuf[0] = (uint8) (len >> 24);
+	lenbuf[1] = (uint8) (len >> 16);
+	lenbuf[2] = (uint8) (len >> 8);
+	lenbuf[3] = (uint8) len;
+	appendBinaryStringInfo(buf, (const char *) lenbuf, 4);
+	appendBinaryStringInfo(buf, s, len);
+	if (s != intbuf)
+		pfree(s);
+}
+
+static void
+pk_null_error(const char *attname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NOT_NULL_VIOLATION),
+			 errmsg("primary key column \"%s\" is null", attname),
+			 errhidestmt(true),
+			 errhidecontext(true)));
+}
+
 static void
 row_key(StringInfo buf, const TablePolicy *tp, HeapTuple tuple, TupleDesc desc)
 {
@@ -521,26 +571,10 @@ row_key(StringInfo buf, const TablePolicy *tp, HeapTuple tuple, TupleDesc desc)
 	{
 		bool		isnull;
 		Datum		d = heap_getattr(tuple, tp->pk[i], desc, &isnull);
-		Form_pg_attribute att = TupleDescAttr(desc, tp->pk[i] - 1);
-		char	   *s;
-		uint32		len;
-		uint8		lenbuf[4];
 
 		if (isnull)
-			ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("primary key column \"%s\" is null", NameStr(att->attname)),
-					 errhidestmt(true),
-					 errhidecontext(true)));
-		s = OidOutputFunctionCall(tp->pk_out[i], d);
-		len = (uint32) strlen(s);
-		lenbuf[0] = (uint8) (len >> 24);
-		lenbuf[1] = (uint8) (len >> 16);
-		lenbuf[2] = (uint8) (len >> 8);
-		lenbuf[3] = (uint8) len;
-		appendBinaryStringInfo(buf, (const char *) lenbuf, 4);
-		appendBinaryStringInfo(buf, s, len);
-		pfree(s);
+			pk_null_error(NameStr(TupleDescAttr(desc, tp->pk[i] - 1)->attname));
+		key_part(buf, tp, i, d);
 	}
 }
 
@@ -584,27 +618,69 @@ column_subkey(const ProtectedColumn *pc, const CiDataKey *dk)
 	return slot->subkey;
 }
 
-/* Decode "ci:<base64>" into a palloc'd envelope; NULL if it is not one. */
-static uint8 *
-decode_envelope(const char *s, size_t len, size_t *envlen)
+/* Room enough to decode len characters of base64. */
+#define DECODED_ROOM(len) ((len) / 4 * 3 + 3)
+
+/*
+ * Decode "ci:<base64>" into out (DECODED_ROOM(len) bytes); false if it is
+ * not an envelope.
+ */
+static bool
+decode_envelope_into(const char *s, size_t len, uint8 *out, size_t *envlen)
 {
-	uint8	   *env;
 	long		n;
 
 	if (len < ENVELOPE_PREFIX_LEN ||
 		memcmp(s, ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN) != 0)
-		return NULL;
-	s += ENVELOPE_PREFIX_LEN;
-	len -= ENVELOPE_PREFIX_LEN;
-	env = palloc(len / 4 * 3 + 3);
-	n = ci_b64_decode(s, len, env);
+		return false;
+	n = ci_b64_decode(s + ENVELOPE_PREFIX_LEN, len - ENVELOPE_PREFIX_LEN, out);
 	if (n < CI_ENVELOPE_OVERHEAD)
+		return false;
+	*envlen = (size_t) n;
+	return true;
+}
+
+/* Decode "ci:<base64>" into a palloc'd envelope; NULL if it is not one. */
+static uint8 *
+decode_envelope(const char *s, size_t len, size_t *envlen)
+{
+	uint8	   *env = palloc(DECODED_ROOM(len));
+
+	if (!decode_envelope_into(s, len, env, envlen))
 	{
 		pfree(env);
 		return NULL;
 	}
-	*envlen = (size_t) n;
 	return env;
+}
+
+/*
+ * Open an envelope of column pc into pt (envlen - CI_ENVELOPE_OVERHEAD
+ * bytes); the status says whether it opened.  Nothing is left in pt on
+ * failure.
+ */
+static CiOpenStatus
+open_envelope_into(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
+				   StringInfo aad, uint8 *pt)
+{
+	CiEnvelopeHeader header;
+	CiDataKey	dk;
+	CiOpenStatus status;
+
+	status = ci_envelope_header(env, envlen, &header);
+	if (status != CI_OPEN_OK)
+		return status;
+	dk = *ci_data_key((int32) header.key_id);
+	if (header.suite != dk.suite)
+	{
+		/* the header's suite byte is not the key's: tampered */
+		explicit_bzero(&dk, sizeof(dk));
+		return CI_OPEN_AUTH_FAILED;
+	}
+	status = ci_envelope_open(column_subkey(pc, &dk), (const uint8 *) aad->data,
+							  aad->len, env, envlen, pt);
+	explicit_bzero(&dk, sizeof(dk));
+	return status;
 }
 
 /*
@@ -615,25 +691,9 @@ static char *
 open_envelope(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
 			  StringInfo aad, CiOpenStatus *status)
 {
-	CiEnvelopeHeader header;
-	CiDataKey	dk;
-	char	   *pt;
+	char	   *pt = palloc(envlen - CI_ENVELOPE_OVERHEAD + 1);
 
-	*status = ci_envelope_header(env, envlen, &header);
-	if (*status != CI_OPEN_OK)
-		return NULL;
-	dk = *ci_data_key((int32) header.key_id);
-	if (header.suite != dk.suite)
-	{
-		/* the header's suite byte is not the key's: tampered */
-		explicit_bzero(&dk, sizeof(dk));
-		*status = CI_OPEN_AUTH_FAILED;
-		return NULL;
-	}
-	pt = palloc(envlen - CI_ENVELOPE_OVERHEAD + 1);
-	*status = ci_envelope_open(column_subkey(pc, &dk), (const uint8 *) aad->data,
-							   aad->len, env, envlen, (uint8 *) pt);
-	explicit_bzero(&dk, sizeof(dk));
+	*status = open_envelope_into(pc, env, envlen, aad, (uint8 *) pt);
 	if (*status != CI_OPEN_OK)
 	{
 		pfree(pt);
@@ -1279,46 +1339,211 @@ record_value(HeapTupleHeader rec, Oid relid, const ProtectedColumn *pc,
 }
 
 /*
- * ci.reveal() remembers, per call site, that the current role may reveal a
- * column, until the next invalidation (a change of levels, policy or any
- * relation): checking the level reads ci.access_level, which per row would
- * cost more than the decryption.
+ * ci.reveal() keeps, per call site, what it resolved for the row type and
+ * column it was last given (the policy's copy, the row type's descriptor)
+ * and whether the current role may reveal that column, until the next
+ * invalidation (a change of levels, policy, role membership or any
+ * relation): resolving reads catalogs and checking the level reads
+ * ci.access_level, which per row would cost more than the decryption.
+ * Its buffers are reused from row to row.  The copy holds key material:
+ * it is wiped when the call site's memory goes.
  */
-typedef struct RevealAllowed
+typedef struct RevealState
 {
-	Oid			relid;
+	Oid			typid;			/* the row type it was resolved for */
 	NameData	attname;
+	uint64		generation;		/* policy_generation before resolving */
+	Oid			relid;
+	TablePolicy *tp;			/* copy of the table's policy */
+	ProtectedColumn *pc;		/* the column, in tp */
+	TupleDesc	desc;			/* copy of the row type's descriptor */
+	bool		keyargs_checked;	/* ci_reveal_key's argument types */
+	bool		allowed;		/* userid may reveal it, as of ... */
 	Oid			userid;
-	uint64		generation;
-} RevealAllowed;
+	uint64		allowed_generation; /* ... this generation */
+	StringInfoData key;
+	StringInfoData aad;
+	uint8	   *env;
+	size_t		envroom;
+	MemoryContextCallback wipe;
+} RevealState;
 
-static bool
-reveal_allowed(FunctionCallInfo fcinfo, Oid relid, const ProtectedColumn *pc)
+static void
+reveal_state_wipe(void *arg)
 {
-	RevealAllowed *ra = (RevealAllowed *) fcinfo->flinfo->fn_extra;
+	RevealState *st = (RevealState *) arg;
+
+	if (st->tp != NULL && st->tp->columns != NULL)
+		explicit_bzero(st->tp->columns, sizeof(ProtectedColumn) * st->tp->ncolumns);
+	st->tp = NULL;
+}
+
+/*
+ * Resolve a call site for a column of a table: given a row type (typid) the
+ * table is its relation and the descriptor is kept; given the table
+ * (relid, typid invalid) there is no row to read.
+ */
+static RevealState *
+reveal_resolve(FunctionCallInfo fcinfo, Oid typid, int32 typmod, Oid relid,
+			   const char *attname)
+{
+	RevealState *st = (RevealState *) fcinfo->flinfo->fn_extra;
+	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+	uint64		generation = policy_generation;
+	TablePolicy *tp;
+	ProtectedColumn *pc;
+
+	if (OidIsValid(typid))
+	{
+		relid = get_typ_typrelid(typid);
+		if (!OidIsValid(relid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("ci.reveal() needs a row of a table"),
+					 errhint("Pass the table's row, as in SELECT ci.reveal(c, 'id_number') FROM customers c.")));
+	}
+	tp = get_policy(relid);
+	pc = find_column(tp, relid, attname);
+
+	if (st == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		st = palloc0(sizeof(RevealState));
+		initStringInfo(&st->key);
+		initStringInfo(&st->aad);
+		st->wipe.func = reveal_state_wipe;
+		st->wipe.arg = st;
+		MemoryContextRegisterResetCallback(cxt, &st->wipe);
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = st;
+	}
+	else
+	{
+		reveal_state_wipe(st);
+		if (st->desc != NULL)
+			FreeTupleDesc(st->desc);
+		st->desc = NULL;
+	}
+	st->tp = copy_policy(tp, cxt);
+	st->pc = &st->tp->columns[pc - tp->columns];
+	free_policy(tp);
+	if (OidIsValid(typid))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(typid, typmod);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+
+		st->desc = CreateTupleDescCopy(desc);
+		MemoryContextSwitchTo(old);
+		ReleaseTupleDesc(desc);
+	}
+	st->typid = typid;
+	namestrcpy(&st->attname, attname);
+	st->relid = relid;
+	st->generation = generation;
+	st->keyargs_checked = false;
+	st->allowed = false;
+	return st;
+}
+
+/* May the current role reveal the resolved column? */
+static bool
+reveal_allowed(RevealState *st)
+{
 	Oid			userid = GetUserId();
 
-	if (unprotect_relid == relid &&
-		strcmp(NameStr(unprotect_attname), NameStr(pc->attname)) == 0)
+	if (unprotect_relid == st->relid &&
+		strcmp(NameStr(unprotect_attname), NameStr(st->pc->attname)) == 0)
 		return true;
-	/* see any revoke committed meanwhile (cheap when there is none) */
-	if (ra != NULL)
-		AcceptInvalidationMessages();
-	if (ra != NULL && ra->relid == relid && ra->userid == userid &&
-		ra->generation == policy_generation &&
-		strcmp(NameStr(ra->attname), NameStr(pc->attname)) == 0)
+	if (st->allowed && st->userid == userid &&
+		st->allowed_generation == policy_generation)
 		return true;
+	st->allowed = false;
 	if (!superuser() &&
-		ci_access_level(relid, NameStr(pc->attname), pc->category) != CI_LEVEL_CLEAR)
+		ci_access_level(st->relid, NameStr(st->pc->attname), st->pc->category) != CI_LEVEL_CLEAR)
 		return false;
-	if (ra == NULL)
-		ra = fcinfo->flinfo->fn_extra =
-			MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(RevealAllowed));
-	ra->relid = relid;
-	ra->attname = pc->attname;
-	ra->userid = userid;
-	ra->generation = policy_generation;
+	st->allowed = true;
+	st->userid = userid;
+	st->allowed_generation = policy_generation;
 	return true;
+}
+
+/*
+ * The plaintext of a stored value of the resolved column, whose row key is
+ * in st->key; an error if it does not open.
+ */
+static text *
+reveal_open(FunctionCallInfo fcinfo, RevealState *st, text *txt)
+{
+	size_t		envlen;
+	bool		is_envelope;
+	CiOpenStatus status = CI_OPEN_TOO_SHORT;
+	text	   *result = NULL;
+
+	build_aad(&st->aad, st->pc, &st->key);
+	if (st->envroom < DECODED_ROOM(VARSIZE_ANY_EXHDR(txt)))
+	{
+		size_t		room = Max(DECODED_ROOM(VARSIZE_ANY_EXHDR(txt)), 256);
+
+		if (st->env != NULL)
+			pfree(st->env);
+		st->env = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, room);
+		st->envroom = room;
+	}
+	is_envelope = decode_envelope_into(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt),
+									   st->env, &envlen);
+	if (is_envelope)
+	{
+		/* the plaintext goes straight into the result */
+		result = palloc(VARHDRSZ + envlen - CI_ENVELOPE_OVERHEAD);
+		status = open_envelope_into(st->pc, st->env, envlen, &st->aad,
+									(uint8 *) VARDATA(result));
+		if (status != CI_OPEN_OK)
+		{
+			pfree(result);
+			result = NULL;
+		}
+	}
+	if (result == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("value of protected column \"%s\" of table \"%s\" cannot be decrypted",
+						NameStr(st->pc->attname), get_rel_name(st->relid)),
+				 errdetail("%s",
+						   !is_envelope ? "It is not a customer_info envelope." :
+						   status == CI_OPEN_BAD_VERSION ? "Its format version is unknown." :
+						   status == CI_OPEN_BAD_SUITE ? "Its cipher suite is unknown." :
+						   status == CI_OPEN_TOO_SHORT ? "It is truncated." :
+						   "It was altered, copied from another row or column, or sealed under another key.")));
+	SET_VARSIZE(result, VARHDRSZ + envlen - CI_ENVELOPE_OVERHEAD);
+	return result;
+}
+
+/*
+ * The call site's state for a column, resolved again after any
+ * invalidation, and authorised: an error if the role may not reveal it.
+ */
+static RevealState *
+reveal_enter(FunctionCallInfo fcinfo, Oid typid, int32 typmod, Oid relid,
+			 const char *attname)
+{
+	RevealState *st = (RevealState *) fcinfo->flinfo->fn_extra;
+
+	/* see any revoke or policy change committed meanwhile (cheap if none) */
+	if (st != NULL)
+		AcceptInvalidationMessages();
+	if (st == NULL || st->tp == NULL || st->typid != typid ||
+		(!OidIsValid(typid) && st->relid != relid) ||
+		st->generation != policy_generation ||
+		strcmp(NameStr(st->attname), attname) != 0)
+		st = reveal_resolve(fcinfo, typid, typmod, relid, attname);
+	if (!reveal_allowed(st))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to reveal column \"%s\" of table \"%s\"",
+						attname, get_rel_name(st->relid)),
+				 errhint("A member of customer_info_admin can grant the level \"clear\" with ci.grant_level().")));
+	return st;
 }
 
 /*
@@ -1329,57 +1554,75 @@ Datum
 ci_reveal(PG_FUNCTION_ARGS)
 {
 	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
-	char	   *attname = NameStr(*PG_GETARG_NAME(1));
-	Oid			typid = HeapTupleHeaderGetTypeId(rec);
-	Oid			relid = get_typ_typrelid(typid);
-	TablePolicy *tp;
-	ProtectedColumn *pc;
-	text	   *txt;
-	uint8	   *env;
-	size_t		envlen;
-	StringInfoData aad;
-	CiOpenStatus status = CI_OPEN_TOO_SHORT;
-	char	   *plain = NULL;
-	text	   *result;
+	RevealState *st;
+	HeapTupleData tuple;
+	bool		isnull;
+	Datum		val;
 
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("ci.reveal() needs a row of a table"),
-				 errhint("Pass the table's row, as in SELECT ci.reveal(c, 'id_number') FROM customers c.")));
-	tp = get_policy(relid);
-	pc = find_column(tp, relid, attname);
-	if (!reveal_allowed(fcinfo, relid, pc))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied to reveal column \"%s\" of table \"%s\"",
-						attname, get_rel_name(relid)),
-				 errhint("A member of customer_info_admin can grant the level \"clear\" with ci.grant_level().")));
-
-	txt = record_value(rec, relid, pc, tp, &aad);
-	if (txt == NULL)
-	{
-		free_policy(tp);
+	st = reveal_enter(fcinfo, HeapTupleHeaderGetTypeId(rec), HeapTupleHeaderGetTypMod(rec),
+					  InvalidOid, NameStr(*PG_GETARG_NAME(1)));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = st->relid;
+	tuple.t_data = rec;
+	val = heap_getattr(&tuple, st->pc->attnum, st->desc, &isnull);
+	if (isnull)
 		PG_RETURN_NULL();
-	}
-	env = decode_envelope(VARDATA_ANY(txt), VARSIZE_ANY_EXHDR(txt), &envlen);
-	if (env != NULL)
-		plain = open_envelope(pc, env, envlen, &aad, &status);
-	if (plain == NULL)
+	row_key(&st->key, st->tp, &tuple, st->desc);
+	PG_RETURN_TEXT_P(reveal_open(fcinfo, st, DatumGetTextPP(val)));
+}
+
+/*
+ * ci.reveal(tbl, col, value, VARIADIC key): the plaintext of a stored value
+ * of a protected column, given the row's primary key (its columns in table
+ * order).  The same as ci.reveal(row, col) without building the whole row:
+ * for views and queries that read many rows.  A value that is not the
+ * row's own (another row's, another column's) fails to open, as ever.
+ */
+Datum
+ci_reveal_key(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	RevealState *st;
+	int			nkeys = PG_NARGS() - 3;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("value of protected column \"%s\" of table \"%s\" cannot be decrypted",
-						attname, get_rel_name(relid)),
-				 errdetail("%s",
-						   env == NULL ? "It is not a customer_info envelope." :
-						   status == CI_OPEN_BAD_VERSION ? "Its format version is unknown." :
-						   status == CI_OPEN_BAD_SUITE ? "Its cipher suite is unknown." :
-						   status == CI_OPEN_TOO_SHORT ? "It is truncated." :
-						   "It was altered, copied from another row or column, or sealed under another key.")));
-	result = cstring_to_text(plain);
-	explicit_bzero(plain, strlen(plain));
-	free_policy(tp);
-	PG_RETURN_TEXT_P(result);
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and column must not be null")));
+	relid = PG_GETARG_OID(0);
+	st = reveal_enter(fcinfo, InvalidOid, -1, relid, NameStr(*PG_GETARG_NAME(1)));
+	if (!st->keyargs_checked)
+	{
+		if (get_fn_expr_variadic(fcinfo->flinfo) || nkeys != st->tp->npk)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("ci.reveal() needs the %d primary key value(s) of table \"%s\" after the value",
+							st->tp->npk, get_rel_name(relid)),
+					 errhint("Pass them as separate arguments, in the table's column order.")));
+		for (int i = 0; i < nkeys; i++)
+		{
+			Oid			argtype = get_fn_expr_argtype(fcinfo->flinfo, 3 + i);
+
+			if (argtype != st->tp->pk_type[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("primary key value %d of table \"%s\" must be of type %s, not %s",
+								i + 1, get_rel_name(relid), format_type_be(st->tp->pk_type[i]),
+								format_type_be(argtype))));
+		}
+		st->keyargs_checked = true;
+	}
+	if (PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	resetStringInfo(&st->key);
+	for (int i = 0; i < nkeys; i++)
+	{
+		if (PG_ARGISNULL(3 + i))
+			pk_null_error(get_attname(relid, st->tp->pk[i], false));
+		key_part(&st->key, st->tp, i, PG_GETARG_DATUM(3 + i));
+	}
+	PG_RETURN_TEXT_P(reveal_open(fcinfo, st, PG_GETARG_TEXT_PP(2)));
 }
 
 /*
