@@ -644,8 +644,12 @@ decode_envelope_into(const char *s, size_t len, uint8 *out, size_t *envlen)
 static uint8 *
 decode_envelope(const char *s, size_t len, size_t *envlen)
 {
-	uint8	   *env = palloc(DECODED_ROOM(len));
+	uint8	   *env;
 
+	if (len < ENVELOPE_PREFIX_LEN ||
+		memcmp(s, ENVELOPE_PREFIX, ENVELOPE_PREFIX_LEN) != 0)
+		return NULL;
+	env = palloc(DECODED_ROOM(len));
 	if (!decode_envelope_into(s, len, env, envlen))
 	{
 		pfree(env);
@@ -810,6 +814,90 @@ seal_value(const ProtectedColumn *pc, const CiDataKey *dk, StringInfo aad,
 }
 
 /*
+ * The trigger keeps, per statement (in its FmgrInfo), a copy of the table's
+ * policy until the next invalidation, and buffers reused from row to row.
+ * The copy holds key material: it is wiped when the statement's memory goes.
+ */
+typedef struct TriggerState
+{
+	Oid			relid;
+	uint64		generation;		/* policy_generation before reading it */
+	bool		valid;
+	TablePolicy *tp;			/* NULL: the table has no protected column */
+	int		   *cols;			/* room for 2 * ncolumns changes */
+	Datum	   *values;
+	bool	   *nulls;
+	StringInfoData aad;
+	StringInfoData oldaad;
+	StringInfoData newkey;
+	StringInfoData oldkey;
+	MemoryContextCallback wipe;
+} TriggerState;
+
+static void
+trigger_state_wipe(void *arg)
+{
+	TriggerState *ts = (TriggerState *) arg;
+
+	if (ts->tp != NULL && ts->tp->columns != NULL)
+		explicit_bzero(ts->tp->columns, sizeof(ProtectedColumn) * ts->tp->ncolumns);
+	ts->tp = NULL;
+	ts->valid = false;
+}
+
+static TriggerState *
+trigger_state(FunctionCallInfo fcinfo, Oid relid)
+{
+	TriggerState *ts = (TriggerState *) fcinfo->flinfo->fn_extra;
+	MemoryContext cxt = fcinfo->flinfo->fn_mcxt;
+	uint64		generation = policy_generation;
+	TablePolicy *tp;
+	MemoryContext old;
+
+	if (ts != NULL && ts->valid && ts->relid == relid &&
+		ts->generation == policy_generation)
+		return ts;
+	tp = get_policy(relid);
+	old = MemoryContextSwitchTo(cxt);
+	if (ts == NULL)
+	{
+		ts = palloc0(sizeof(TriggerState));
+		initStringInfo(&ts->aad);
+		initStringInfo(&ts->oldaad);
+		initStringInfo(&ts->newkey);
+		initStringInfo(&ts->oldkey);
+		ts->wipe.func = trigger_state_wipe;
+		ts->wipe.arg = ts;
+		MemoryContextRegisterResetCallback(cxt, &ts->wipe);
+		fcinfo->flinfo->fn_extra = ts;
+	}
+	else
+	{
+		trigger_state_wipe(ts);
+		if (ts->cols != NULL)
+		{
+			pfree(ts->cols);
+			pfree(ts->values);
+			pfree(ts->nulls);
+			ts->cols = NULL;
+		}
+	}
+	if (tp != NULL)
+	{
+		ts->tp = copy_policy(tp, cxt);
+		ts->cols = palloc(sizeof(int) * tp->ncolumns * 2);
+		ts->values = palloc(sizeof(Datum) * tp->ncolumns * 2);
+		ts->nulls = palloc(sizeof(bool) * tp->ncolumns * 2);
+		free_policy(tp);
+	}
+	MemoryContextSwitchTo(old);
+	ts->relid = relid;
+	ts->generation = generation;
+	ts->valid = true;
+	return ts;
+}
+
+/*
  * The row trigger of protected tables: BEFORE INSERT OR UPDATE FOR EACH ROW.
  */
 Datum
@@ -820,12 +908,9 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	HeapTuple	newtuple;
 	HeapTuple	oldtuple = NULL;
+	TriggerState *ts;
 	TablePolicy *tp;
 	CiDataKey	dk;
-	StringInfoData aad;
-	StringInfoData oldaad;
-	StringInfoData newkey;
-	StringInfoData oldkey;
 	bool		have_newkey = false;
 	int		   *cols;
 	Datum	   *values;
@@ -857,9 +942,13 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 	 * process invalidations and empty the key cache, but not our copy.
 	 */
 	dk = *ci_active_data_key();
-	tp = get_policy(RelationGetRelid(rel));
+	ts = trigger_state(fcinfo, RelationGetRelid(rel));
+	tp = ts->tp;
 	if (tp == NULL)
+	{
+		explicit_bzero(&dk, sizeof(dk));
 		return PointerGetDatum(newtuple);
+	}
 
 	/* did the row's primary key change?  (its envelopes must follow) */
 	if (oldtuple != NULL)
@@ -877,13 +966,9 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		}
 	}
 
-	cols = palloc(sizeof(int) * tp->ncolumns * 2);
-	values = palloc(sizeof(Datum) * tp->ncolumns * 2);
-	nulls = palloc(sizeof(bool) * tp->ncolumns * 2);
-	initStringInfo(&aad);
-	initStringInfo(&oldaad);
-	initStringInfo(&newkey);
-	initStringInfo(&oldkey);
+	cols = ts->cols;
+	values = ts->values;
+	nulls = ts->nulls;
 
 	for (int i = 0; i < tp->ncolumns; i++)
 	{
@@ -958,24 +1043,24 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		/* An authentic envelope for this row is kept as it is. */
 		if (!have_newkey)
 		{
-			row_key(&newkey, tp, newtuple, desc);
+			row_key(&ts->newkey, tp, newtuple, desc);
 			have_newkey = true;
 		}
-		build_aad(&aad, pc, &newkey);
+		build_aad(&ts->aad, pc, &ts->newkey);
 		env = decode_envelope(s, len, &envlen);
 		if (env != NULL)
 		{
 			CiOpenStatus status;
 
-			plain = open_envelope(pc, env, envlen, &aad, &status);
+			plain = open_envelope(pc, env, envlen, &ts->aad, &status);
 			if (plain != NULL)
 				keep = true;
 			else if (oldtuple != NULL)
 			{
 				/* the row's key changed: reseal the same value for it */
-				row_key(&oldkey, tp, oldtuple, desc);
-				build_aad(&oldaad, pc, &oldkey);
-				plain = open_envelope(pc, env, envlen, &oldaad, &status);
+				row_key(&ts->oldkey, tp, oldtuple, desc);
+				build_aad(&ts->oldaad, pc, &ts->oldkey);
+				plain = open_envelope(pc, env, envlen, &ts->oldaad, &status);
 			}
 			pfree(env);
 
@@ -1000,7 +1085,7 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		if (!keep)
 		{
 			cols[nchanged] = pc->attnum;
-			values[nchanged] = PointerGetDatum(seal_value(pc, &dk, &aad, canonical));
+			values[nchanged] = PointerGetDatum(seal_value(pc, &dk, &ts->aad, canonical));
 			nulls[nchanged++] = false;
 		}
 		if (pc->bidx_attnum != InvalidAttrNumber)
@@ -1012,7 +1097,6 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		explicit_bzero(canonical, strlen(canonical));
 	}
 	explicit_bzero(&dk, sizeof(dk));
-	free_policy(tp);
 
 	if (nchanged > 0)
 		newtuple = heap_modify_tuple_by_cols(newtuple, desc, nchanged, cols,
