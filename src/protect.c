@@ -134,7 +134,7 @@ static Oid	reseal_relid = InvalidOid;
 static Bitmapset *reseal_attnums = NULL;
 /* ci.protect's first pass: no value can be an envelope of this column yet */
 static bool reseal_initial = false;
-/* values ci.reseal() sealed since the batch began */
+/* values the trigger saw ci.reseal() rewrite since the batch began */
 static int64 reseal_count = 0;
 
 /*
@@ -997,7 +997,15 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 			 * envelope of the same plaintext.
 			 */
 			same = (isnull && oldnull) ||
-				(!isnull && !oldnull && datumIsEqual(val, oldval, false, -1)) ||
+				(!isnull && !oldnull && datumIsEqual(val, oldval, false, -1));
+			/*
+			 * A value ci.reencrypt_batch() rewrote: counted here, not where
+			 * it was sealed (a row that moved meanwhile is skipped).
+			 */
+			if (!same && !isnull && !oldnull &&
+				resealing(RelationGetRelid(rel), pc->attnum))
+				reseal_count++;
+			same = same ||
 				(!isnull && !oldnull && !reseal_initial &&
 				 resealing(RelationGetRelid(rel), pc->attnum) &&
 				 VARSIZE_ANY_EXHDR(DatumGetPointer(oldval)) >= ENVELOPE_PREFIX_LEN &&
@@ -1966,7 +1974,6 @@ ci_reseal(PG_FUNCTION_ARGS)
 		}
 	}
 	result = seal_value(pc, &dk, &aad, plain);
-	reseal_count++;
 	explicit_bzero(plain, strlen(plain));
 	explicit_bzero(&dk, sizeof(dk));
 	free_policy(tp);
