@@ -744,6 +744,7 @@ CREATE TABLE ci.protected_column (
 	searchable	boolean NOT NULL,
 	index_attname name,
 	index_key	bytea,
+	mask_attname name NOT NULL,
 	protected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (relid, attname),
 	CHECK (searchable = (index_attname IS NOT NULL AND index_key IS NOT NULL))
@@ -752,7 +753,8 @@ COMMENT ON TABLE ci.protected_column IS
 	'protected (encrypted) columns: kind, JR/T 0171-2020 category, stable column id, blind-index key (wrapped)';
 SELECT pg_catalog.pg_extension_config_dump('ci.protected_column', '');
 REVOKE ALL ON ci.protected_column FROM PUBLIC;
-GRANT SELECT (relid, attname, kind, category, searchable, index_attname, protected_at)
+GRANT SELECT (relid, attname, kind, category, searchable, index_attname, mask_attname,
+			  protected_at)
 	ON ci.protected_column TO customer_info_admin;
 
 CREATE TABLE ci.access_level (
@@ -1090,10 +1092,13 @@ BEGIN
 					WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND NOT a.attisdropped
 					  AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY
 						  (ARRAY[tmp, tmp OPERATOR(pg_catalog.||) '_bidx',
-								 col::pg_catalog.text OPERATOR(pg_catalog.||) '_bidx'])) THEN
-			RAISE EXCEPTION 'table % already has a column "%", "%_bidx" or "%_bidx"', tbl, tmp, tmp, col
+								 tmp OPERATOR(pg_catalog.||) '_mask',
+								 col::pg_catalog.text OPERATOR(pg_catalog.||) '_bidx',
+								 col::pg_catalog.text OPERATOR(pg_catalog.||) '_mask'])) THEN
+			RAISE EXCEPTION 'table % already has a column "%", "%_bidx", "%_mask", "%_bidx" or "%_mask"',
+				tbl, tmp, tmp, tmp, col, col
 				USING ERRCODE = '42701',
-					  DETAIL = 'The migration adds the first two and renames them to "%" and "%_bidx".';
+					  DETAIL = 'The migration adds the first three and renames them to the old column''s name and the last two.';
 		END IF;
 		-- a wrong passphrase fails here, before anything changes
 		BEGIN
@@ -1162,6 +1167,9 @@ BEGIN
 								  tmp OPERATOR(pg_catalog.||) '_bidx',
 								  col::pg_catalog.text OPERATOR(pg_catalog.||) '_bidx');
 	END IF;
+	EXECUTE pg_catalog.format('ALTER TABLE %s RENAME COLUMN %I TO %I', tbl,
+							  tmp OPERATOR(pg_catalog.||) '_mask',
+							  col::pg_catalog.text OPERATOR(pg_catalog.||) '_mask');
 	PERFORM ci.migrate_rename(tbl, tmp::pg_catalog.name, col);
 	COMMIT;
 	RAISE NOTICE 'customer_info: %.% is now a protected column (% values migrated)', tbl, col, total;

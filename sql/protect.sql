@@ -47,6 +47,11 @@ RESET ROLE;
 SELECT id, id_number LIKE 'ci:%' AS id_sealed, mobile LIKE 'ci:%' AS mobile_sealed,
        ci.envelope_key_id(id_number) AS key_id, id_number_bidx IS NOT NULL AS indexed
   FROM customers ORDER BY id;
+-- the masked form is kept beside each value (masked views never decrypt)
+SELECT id, id_number_mask, mobile_mask FROM customers ORDER BY id;
+-- and a writer cannot change it apart from the value
+UPDATE customers SET id_number_mask = '110105194912310000', mobile_mask = NULL WHERE id = 1;
+SELECT id, id_number_mask, mobile_mask FROM customers WHERE id = 1;
 -- no plaintext anywhere in the stored rows
 SELECT count(*) AS rows_with_plaintext FROM customers c
  WHERE c::text LIKE '%19491231002X%' OR c::text LIKE '%199002280028%'

@@ -59,15 +59,21 @@ from_utf8(const char *buf, size_t len)
 	return cstring_to_text(conv);
 }
 
+text *
+ci_mask_apply_text(CiMaskFunc fn, const char *str, size_t len)
+{
+	size_t		ulen;
+	const char *s = to_utf8(str, len, &ulen);
+	char	   *out = palloc(CI_MASK_BUFSIZE(ulen));
+	size_t		n = fn(s, ulen, out);
+
+	return from_utf8(out, n);
+}
+
 static text *
 apply_mask(CiMaskFunc fn, text *value)
 {
-	size_t		len;
-	const char *s = to_utf8(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value), &len);
-	char	   *out = palloc(CI_MASK_BUFSIZE(len));
-	size_t		n = fn(s, len, out);
-
-	return from_utf8(out, n);
+	return ci_mask_apply_text(fn, VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
 }
 
 /*

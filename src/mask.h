@@ -14,4 +14,8 @@
 extern text *ci_mask_keep_text(const char *str, size_t len, int head,
 							   int tail, int max_stars);
 
+/* A mask_core.h mask applied to a value in the database encoding. */
+extern text *ci_mask_apply_text(size_t (*mask) (const char *s, size_t len, char *out),
+								const char *str, size_t len);
+
 #endif							/* CI_MASK_H */

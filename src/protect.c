@@ -60,6 +60,8 @@
 #include "access.h"
 #include "ident.h"
 #include "keys.h"
+#include "mask.h"
+#include "mask_core.h"
 
 PG_FUNCTION_INFO_V1(ci_protect);
 PG_FUNCTION_INFO_V1(ci_unprotect);
@@ -97,6 +99,7 @@ typedef struct ProtectedColumn
 {
 	AttrNumber	attnum;
 	AttrNumber	bidx_attnum;	/* InvalidAttrNumber unless searchable */
+	AttrNumber	mask_attnum;	/* its masked form, kept by the trigger */
 	NameData	attname;
 	uint8		column_id[COLUMN_ID_LEN];
 	CiKind		kind;
@@ -318,7 +321,7 @@ load_policy(Oid relid)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = ObjectIdGetDatum(relid);
 	if (SPI_execute_with_args("SELECT attname, pg_catalog.uuid_send(column_id), kind, category,"
-							  " index_attname, index_key"
+							  " index_attname, index_key, mask_attname"
 							  " FROM ci.protected_column"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 							  " ORDER BY attname",
@@ -361,6 +364,18 @@ load_policy(Oid relid)
 		pc->kind = kind_from_name(TextDatumGetCString(SPI_getbinval(tup, desc, 3, &isnull)));
 		strlcpy(pc->category, TextDatumGetCString(SPI_getbinval(tup, desc, 4, &isnull)),
 				sizeof(pc->category));
+		{
+			char	   *maskname = NameStr(*DatumGetName(SPI_getbinval(tup, desc, 7, &isnull)));
+
+			pc->mask_attnum = get_attnum(relid, maskname);
+			if (pc->mask_attnum == InvalidAttrNumber ||
+				TupleDescAttr(RelationGetDescr(rel), pc->mask_attnum - 1)->atttypid != TEXTOID)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("masked-form column of \"%s\" of table \"%s\" no longer exists",
+								name, RelationGetRelationName(rel)),
+						 errhint("Use ci.unprotect() to remove its policy.")));
+		}
 		pc->bidx_attnum = InvalidAttrNumber;
 		if (!unsearchable)
 		{
@@ -707,6 +722,45 @@ open_envelope(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
 	return pt;
 }
 
+/*
+ * The built-in masked form of a column's normalised value: identifiers keep
+ * their type's head and tail (ID number 6 + 4, mobile 3 + 4, card BIN +
+ * 4, credit code 2 + 4), names their surname, email addresses their first
+ * character and domain, addresses their province and city; free text
+ * shows at most three stars.
+ */
+static text *
+mask_of(const ProtectedColumn *pc, const char *canonical)
+{
+	size_t		len = strlen(canonical);
+	const CiIdentType *type;
+
+	switch (pc->kind)
+	{
+		case KIND_CN_ID:
+			type = &ci_cn_id_type;
+			break;
+		case KIND_USCC:
+			type = &ci_uscc_type;
+			break;
+		case KIND_CN_MOBILE:
+			type = &ci_cn_mobile_type;
+			break;
+		case KIND_BANK_CARD:
+			type = &ci_bank_card_type;
+			break;
+		case KIND_EMAIL:
+			return ci_mask_apply_text(ci_mask_email, canonical, len);
+		case KIND_NAME:
+			return ci_mask_apply_text(ci_mask_name, canonical, len);
+		case KIND_ADDRESS:
+			return ci_mask_apply_text(ci_mask_address, canonical, len);
+		default:
+			return ci_mask_keep_text(canonical, len, 0, 0, 3);
+	}
+	return ci_mask_keep_text(canonical, len, type->mask_head, type->mask_tail, 0);
+}
+
 /* Error context: which protected column a bad value was meant for. */
 typedef struct ColumnContext
 {
@@ -824,7 +878,7 @@ typedef struct TriggerState
 	uint64		generation;		/* policy_generation before reading it */
 	bool		valid;
 	TablePolicy *tp;			/* NULL: the table has no protected column */
-	int		   *cols;			/* room for 2 * ncolumns changes */
+	int		   *cols;			/* room for 3 * ncolumns changes */
 	Datum	   *values;
 	bool	   *nulls;
 	StringInfoData aad;
@@ -885,9 +939,9 @@ trigger_state(FunctionCallInfo fcinfo, Oid relid)
 	if (tp != NULL)
 	{
 		ts->tp = copy_policy(tp, cxt);
-		ts->cols = palloc(sizeof(int) * tp->ncolumns * 2);
-		ts->values = palloc(sizeof(Datum) * tp->ncolumns * 2);
-		ts->nulls = palloc(sizeof(bool) * tp->ncolumns * 2);
+		ts->cols = palloc(sizeof(int) * tp->ncolumns * 3);
+		ts->values = palloc(sizeof(Datum) * tp->ncolumns * 3);
+		ts->nulls = palloc(sizeof(bool) * tp->ncolumns * 3);
 		free_policy(tp);
 	}
 	MemoryContextSwitchTo(old);
@@ -1014,19 +1068,26 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 			if (same)
 			{
 				/*
-				 * The blind index stands too: a writer cannot point it at
-				 * another value (that would make lookups find this row).
+				 * The blind index and the masked form stand too: a writer
+				 * cannot point the index at another value (lookups would
+				 * find this row) nor show another mask.
 				 */
-				if (pc->bidx_attnum != InvalidAttrNumber)
+				AttrNumber	derived[2] = {pc->bidx_attnum, pc->mask_attnum};
+
+				for (int d = 0; d < 2; d++)
 				{
 					bool		n1,
 								n2;
-					Datum		b1 = heap_getattr(oldtuple, pc->bidx_attnum, desc, &n1);
-					Datum		b2 = heap_getattr(newtuple, pc->bidx_attnum, desc, &n2);
+					Datum		b1,
+								b2;
 
+					if (derived[d] == InvalidAttrNumber)
+						continue;
+					b1 = heap_getattr(oldtuple, derived[d], desc, &n1);
+					b2 = heap_getattr(newtuple, derived[d], desc, &n2);
 					if (n1 != n2 || (!n1 && !datumIsEqual(b1, b2, false, -1)))
 					{
-						cols[nchanged] = pc->bidx_attnum;
+						cols[nchanged] = derived[d];
 						values[nchanged] = b1;
 						nulls[nchanged++] = n1;
 					}
@@ -1042,6 +1103,9 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 				values[nchanged] = (Datum) 0;
 				nulls[nchanged++] = true;
 			}
+			cols[nchanged] = pc->mask_attnum;
+			values[nchanged] = (Datum) 0;
+			nulls[nchanged++] = true;
 			continue;
 		}
 		txt = DatumGetTextPP(val);
@@ -1102,6 +1166,10 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 			values[nchanged] = PointerGetDatum(blind_index(pc, canonical));
 			nulls[nchanged++] = false;
 		}
+		/* the masked form, so that masked views never decrypt */
+		cols[nchanged] = pc->mask_attnum;
+		values[nchanged] = PointerGetDatum(mask_of(pc, canonical));
+		nulls[nchanged++] = false;
 		explicit_bzero(canonical, strlen(canonical));
 	}
 	explicit_bzero(&dk, sizeof(dk));
@@ -1160,11 +1228,13 @@ ci_protect(PG_FUNCTION_ARGS)
 	AttrNumber	attnum;
 	Oid			atttype;
 	char		idxname[NAMEDATALEN];
+	char		maskname[NAMEDATALEN];
 	bytea	   *index_key = NULL;
 	Relation	rel;
-	Oid			argtypes[8] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID, BYTEAOID, UUIDOID};
-	Datum		values[8];
-	char		nulls[8] = "        ";
+	Oid			argtypes[9] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID,
+	BYTEAOID, UUIDOID, NAMEOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
 	const CiDataKey *dk;
 	pg_uuid_t  *column_id = palloc(sizeof(pg_uuid_t));
 
@@ -1254,17 +1324,28 @@ ci_protect(PG_FUNCTION_ARGS)
 	column_id->data[6] = (column_id->data[6] & 0x0F) | 0x40;	/* version 4 */
 	column_id->data[8] = (column_id->data[8] & 0x3F) | 0x80;	/* variant */
 
+	/* the masked form's column, for masked views that never decrypt */
+	if (strlen(attname) + strlen("_mask") >= NAMEDATALEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("column name \"%s\" is too long for a protected column", attname),
+				 errdetail("The columns \"<name>_mask\" and \"<name>_bidx\" must fit in %d bytes.",
+						   NAMEDATALEN - 1)));
+	snprintf(maskname, NAMEDATALEN, "%s_mask", attname);
+	if (get_attnum(relid, maskname) != InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" already exists",
+						maskname, get_rel_name(relid)),
+				 errdetail("ci.protect() adds it for the masked form.")));
+	run_as_table_owner(relid, psprintf("ALTER TABLE %s ADD COLUMN %s pg_catalog.text",
+									   qrel, quote_identifier(maskname)));
+
 	if (searchable)
 	{
 		uint8		secret[CI_KEY_LEN];
 		char	   *purpose = index_key_purpose(column_id->data);
 
-		if (strlen(attname) + strlen("_bidx") >= NAMEDATALEN)
-			ereport(ERROR,
-					(errcode(ERRCODE_NAME_TOO_LONG),
-					 errmsg("column name \"%s\" is too long for a searchable column", attname),
-					 errdetail("The blind-index column \"<name>_bidx\" must fit in %d bytes.",
-							   NAMEDATALEN - 1)));
 		snprintf(idxname, NAMEDATALEN, "%s_bidx", attname);
 		if (get_attnum(relid, idxname) != InvalidAttrNumber)
 			ereport(ERROR,
@@ -1295,11 +1376,12 @@ ci_protect(PG_FUNCTION_ARGS)
 	else
 		nulls[5] = nulls[6] = 'n';
 	values[7] = UUIDPGetDatum(column_id);
+	values[8] = CStringGetDatum(maskname);
 	run_as_ci_owner("INSERT INTO ci.protected_column"
 					" (relid, attname, kind, category, searchable, index_attname, index_key,"
-					"  column_id)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-					8, argtypes, values, nulls);
+					"  column_id, mask_attname)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+					9, argtypes, values, nulls);
 
 	/* the trigger, once per table */
 	if (!OidIsValid(get_trigger_oid(relid, TRIGGER_NAME, true)))
@@ -1347,6 +1429,7 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	char	   *qcol;
 	bool		searchable;
 	char		idxname[NAMEDATALEN];
+	char		maskname[NAMEDATALEN];
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
 	Datum		values[2];
 	bool		last;
@@ -1357,6 +1440,7 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	searchable = pc->bidx_attnum != InvalidAttrNumber;
 	if (searchable)
 		strlcpy(idxname, get_attname(relid, pc->bidx_attnum, false), NAMEDATALEN);
+	strlcpy(maskname, get_attname(relid, pc->mask_attnum, false), NAMEDATALEN);
 	last = tp->ncolumns == 1;
 	free_policy(tp);
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
@@ -1392,6 +1476,8 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	if (searchable)
 		run_as_table_owner(relid, psprintf("ALTER TABLE %s DROP COLUMN %s",
 										   qrel, quote_identifier(idxname)));
+	run_as_table_owner(relid, psprintf("ALTER TABLE %s DROP COLUMN %s",
+									   qrel, quote_identifier(maskname)));
 	if (last)
 		run_as_table_owner(relid, psprintf("DROP TRIGGER %s ON %s", TRIGGER_NAME, qrel));
 	CacheInvalidateRelcacheByRelid(relid);
@@ -2230,8 +2316,9 @@ ci_migrate_rename(PG_FUNCTION_ARGS)
 	char	   *newname = NameStr(*PG_GETARG_NAME(2));
 	AttrNumber	attnum;
 	char		idxname[NAMEDATALEN];
-	Oid			argtypes[4] = {OIDOID, NAMEOID, NAMEOID, NAMEOID};
-	Datum		values[4];
+	Oid			argtypes[5] = {OIDOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID};
+	Datum		values[5];
+	char		maskname[NAMEDATALEN];
 	CiUserSwitch sw;
 
 	ci_require_admin("migrate columns");
@@ -2249,21 +2336,28 @@ ci_migrate_rename(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NAME_TOO_LONG),
 				 errmsg("column name \"%s\" is too long for a protected column", newname)));
 	snprintf(idxname, NAMEDATALEN, "%s_bidx", newname);
+	snprintf(maskname, NAMEDATALEN, "%s_mask", newname);
+	if (get_attnum(relid, maskname) == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("masked-form column \"%s\" of table \"%s\" does not exist",
+						maskname, get_rel_name(relid))));
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetDatum(oldname);
 	values[2] = CStringGetDatum(newname);
 	values[3] = CStringGetDatum(idxname);
+	values[4] = CStringGetDatum(maskname);
 	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("UPDATE ci.protected_column"
-							  " SET attname = $3,"
+							  " SET attname = $3, mask_attname = $5,"
 							  "     index_attname = CASE WHEN searchable THEN $4 END"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 							  " AND attname OPERATOR(pg_catalog.=) $2"
 							  " RETURNING searchable",
-							  4, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+							  5, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not update the customer_info policy");
 	if (SPI_processed != 1)
 		ereport(ERROR,
