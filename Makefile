@@ -22,6 +22,7 @@ OBJS = \
 	src/keys.o \
 	src/access.o \
 	src/protect.o \
+	src/views.o \
 	src/parse_common.o \
 	src/parse_cn_id.o \
 	src/parse_uscc.o \
@@ -30,7 +31,7 @@ OBJS = \
 
 # pg_regress: sql/<name>.sql against expected/<name>.out, in a temporary
 # instance whose configuration preloads the library.
-REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect migrate
+REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect migrate masked
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 
 # Isolation specs: test/isolation/specs/<name>.spec.

@@ -993,6 +993,35 @@ REVOKE ALL ON PROCEDURE ci.reencrypt(regclass, name, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE ci.reencrypt(regclass, name, integer) TO customer_info_admin;
 
 -------------------------------------------------------------------------------
+-- Masked views
+-------------------------------------------------------------------------------
+
+-- The owner of the masked views (and of their schema): NOLOGIN, no
+-- members; it alone is granted SELECT on protected tables.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'customer_info_views') THEN
+		CREATE ROLE customer_info_views NOLOGIN;
+	END IF;
+END
+$$;
+
+CREATE FUNCTION ci.level(tbl regclass, col name, for_view boolean DEFAULT false)
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'ci_level'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.level(regclass, name, boolean) IS
+	'the level (clear, masked or none) the current role holds on a column; for views C3 data is at most masked';
+
+CREATE FUNCTION ci.refresh_masked_view(tbl regclass) RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_refresh_masked_view'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.refresh_masked_view(regclass) IS
+	'regenerates the masked view of a table (DDL and policy changes do it by themselves)';
+REVOKE ALL ON FUNCTION ci.refresh_masked_view(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.refresh_masked_view(regclass) TO customer_info_admin;
+
+-------------------------------------------------------------------------------
 -- Migration from pgcrypto
 -------------------------------------------------------------------------------
 
@@ -1003,15 +1032,6 @@ COMMENT ON FUNCTION ci.migrate_sync() IS
 	'internal to ci.migrate_pgcrypto(): a row whose old column is written gets a NULL new column, for the next pass';
 REVOKE ALL ON FUNCTION ci.migrate_sync() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.migrate_sync() TO customer_info_admin;
-
-CREATE FUNCTION ci.migrate_rename(tbl regclass, old_name name, new_name name)
-	RETURNS void
-	AS 'MODULE_PATHNAME', 'ci_migrate_rename'
-	LANGUAGE C STRICT;
-COMMENT ON FUNCTION ci.migrate_rename(regclass, name, name) IS
-	'internal to ci.migrate_pgcrypto(): the policy of a protected column follows its new name';
-REVOKE ALL ON FUNCTION ci.migrate_rename(regclass, name, name) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ci.migrate_rename(regclass, name, name) TO customer_info_admin;
 
 CREATE PROCEDURE ci.migrate_pgcrypto(tbl regclass, col name, passphrase text,
 									 kind text, category text DEFAULT 'C2',
@@ -1027,7 +1047,8 @@ AS $$
 --      with the decrypted values, which the protection trigger validates
 --      and seals, until a pass finds nothing left;
 --   3. under a short ACCESS EXCLUSIVE lock, the last rows are filled, the
---      old column is dropped and <col>_ci takes its name.
+--      old column is dropped and <col>_ci takes its name (the policy and
+--      the masked view follow the renames by themselves).
 -- Cancelled or crashed, it resumes from step 2 when called again.  The
 -- passphrase travels only as a query parameter.  No SET clause (it would
 -- forbid COMMIT): every name is qualified.
@@ -1170,7 +1191,6 @@ BEGIN
 	EXECUTE pg_catalog.format('ALTER TABLE %s RENAME COLUMN %I TO %I', tbl,
 							  tmp OPERATOR(pg_catalog.||) '_mask',
 							  col::pg_catalog.text OPERATOR(pg_catalog.||) '_mask');
-	PERFORM ci.migrate_rename(tbl, tmp::pg_catalog.name, col);
 	COMMIT;
 	RAISE NOTICE 'customer_info: %.% is now a protected column (% values migrated)', tbl, col, total;
 END

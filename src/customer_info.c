@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "keys.h"
+#include "views.h"
 
 PG_MODULE_MAGIC;
 
@@ -37,6 +38,7 @@ _PG_init(void)
 				 errhint("Add customer_info to shared_preload_libraries in postgresql.conf and restart the server.")));
 
 	ci_keys_init();
+	ci_views_init();
 	MarkGUCPrefixReserved("customer_info");
 	ci_keys_load_root();
 }

@@ -409,6 +409,12 @@ ci_become_table_owner(Oid relid, CiUserSwitch *sw)
 }
 
 void
+ci_become_role(Oid role, CiUserSwitch *sw)
+{
+	switch_user(role, sw);
+}
+
+void
 ci_restore_user(CiUserSwitch *sw)
 {
 	AtEOXact_GUC(false, sw->save_nestlevel);

@@ -62,6 +62,7 @@
 #include "keys.h"
 #include "mask.h"
 #include "mask_core.h"
+#include "views.h"
 
 PG_FUNCTION_INFO_V1(ci_protect);
 PG_FUNCTION_INFO_V1(ci_unprotect);
@@ -1187,11 +1188,20 @@ run_as_table_owner(Oid relid, const char *cmd)
 	CiUserSwitch sw;
 
 	ci_become_table_owner(relid, &sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(cmd, false, 0) < 0)
-		elog(ERROR, "could not run: %s", cmd);
-	SPI_finish();
+	ci_internal_ddl++;
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(cmd, false, 0) < 0)
+			elog(ERROR, "could not run: %s", cmd);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		ci_internal_ddl--;
+	}
+	PG_END_TRY();
 	ci_restore_user(&sw);
 }
 
@@ -1229,6 +1239,7 @@ ci_protect(PG_FUNCTION_ARGS)
 	Oid			atttype;
 	char		idxname[NAMEDATALEN];
 	char		maskname[NAMEDATALEN];
+	List	   *view_grants;
 	bytea	   *index_key = NULL;
 	Relation	rel;
 	Oid			argtypes[9] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID,
@@ -1292,6 +1303,7 @@ ci_protect(PG_FUNCTION_ARGS)
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
 	qcol = (char *) quote_identifier(attname);
+	view_grants = ci_detach_view(relid);
 
 	/* A data key for the first protected column. */
 	if (!ci_has_active_data_key())
@@ -1396,7 +1408,10 @@ ci_protect(PG_FUNCTION_ARGS)
 	 * which does the same in committed batches (a large table, online).
 	 */
 	if (!encrypt_existing)
+	{
+		ci_attach_view(relid, view_grants);
 		PG_RETURN_VOID();
+	}
 	reseal_begin(relid, list_make1_int(attnum));
 	reseal_initial = true;
 	PG_TRY();
@@ -1411,6 +1426,7 @@ ci_protect(PG_FUNCTION_ARGS)
 		reseal_initial = false;
 	}
 	PG_END_TRY();
+	ci_attach_view(relid, view_grants);
 	PG_RETURN_VOID();
 }
 
@@ -1430,6 +1446,7 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	bool		searchable;
 	char		idxname[NAMEDATALEN];
 	char		maskname[NAMEDATALEN];
+	List	   *view_grants;
 	Oid			argtypes[2] = {OIDOID, NAMEOID};
 	Datum		values[2];
 	bool		last;
@@ -1446,6 +1463,8 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
 	qcol = (char *) quote_identifier(attname);
+
+	view_grants = ci_detach_view(relid);
 
 	/* decrypt in place, as the table owner, before the policy goes */
 	run_as_table_owner(relid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
@@ -1481,6 +1500,7 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	if (last)
 		run_as_table_owner(relid, psprintf("DROP TRIGGER %s ON %s", TRIGGER_NAME, qrel));
 	CacheInvalidateRelcacheByRelid(relid);
+	ci_attach_view(relid, view_grants);
 	PG_RETURN_VOID();
 }
 
@@ -2235,11 +2255,11 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 /*
  * Migration from pgcrypto (ci.migrate_pgcrypto(), in the install script):
  * a new protected column is filled in committed batches with the old
- * column's decrypted values; ci.migrate_sync() keeps it honest meanwhile,
- * and ci.migrate_rename() lets the policy follow the final swap of names.
+ * column's decrypted values; ci.migrate_sync() keeps it honest meanwhile.
+ * The policy follows the final swap of names through the DDL hook
+ * (views.c).
  */
 PG_FUNCTION_INFO_V1(ci_migrate_sync);
-PG_FUNCTION_INFO_V1(ci_migrate_rename);
 
 /*
  * Trigger ci.migrate_sync(old_col, new_col), BEFORE INSERT OR UPDATE: a row
@@ -2303,81 +2323,3 @@ ci_migrate_sync(PG_FUNCTION_ARGS)
 	return PointerGetDatum(newtuple);
 }
 
-/*
- * ci.migrate_rename(tbl, old_name, new_name): after the migration renamed
- * its protected column (and its blind-index column) to the old column's
- * name, move the policy along.  For the table's owner, an administrator.
- */
-Datum
-ci_migrate_rename(PG_FUNCTION_ARGS)
-{
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *oldname = NameStr(*PG_GETARG_NAME(1));
-	char	   *newname = NameStr(*PG_GETARG_NAME(2));
-	AttrNumber	attnum;
-	char		idxname[NAMEDATALEN];
-	Oid			argtypes[5] = {OIDOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID};
-	Datum		values[5];
-	char		maskname[NAMEDATALEN];
-	CiUserSwitch sw;
-
-	ci_require_admin("migrate columns");
-	if (!pg_class_ownercheck(relid, GetUserId()))
-		aclcheck_error(ACLCHECK_NOT_OWNER, OBJECT_TABLE, get_rel_name(relid));
-	attnum = get_attnum(relid, newname);
-	if (attnum == InvalidAttrNumber || get_attnum(relid, oldname) != InvalidAttrNumber ||
-		get_atttype(relid, attnum) != TEXTOID)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("column \"%s\" of table \"%s\" was not renamed to \"%s\"",
-						oldname, get_rel_name(relid), newname)));
-	if (strlen(newname) + strlen("_bidx") >= NAMEDATALEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("column name \"%s\" is too long for a protected column", newname)));
-	snprintf(idxname, NAMEDATALEN, "%s_bidx", newname);
-	snprintf(maskname, NAMEDATALEN, "%s_mask", newname);
-	if (get_attnum(relid, maskname) == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("masked-form column \"%s\" of table \"%s\" does not exist",
-						maskname, get_rel_name(relid))));
-
-	values[0] = ObjectIdGetDatum(relid);
-	values[1] = CStringGetDatum(oldname);
-	values[2] = CStringGetDatum(newname);
-	values[3] = CStringGetDatum(idxname);
-	values[4] = CStringGetDatum(maskname);
-	ci_become_owner(&sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("UPDATE ci.protected_column"
-							  " SET attname = $3, mask_attname = $5,"
-							  "     index_attname = CASE WHEN searchable THEN $4 END"
-							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
-							  " AND attname OPERATOR(pg_catalog.=) $2"
-							  " RETURNING searchable",
-							  5, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "could not update the customer_info policy");
-	if (SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of table \"%s\" is not protected",
-						oldname, get_rel_name(relid))));
-	{
-		bool		isnull;
-		bool		searchable = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-															SPI_tuptable->tupdesc, 1,
-															&isnull));
-
-		if (searchable && get_attnum(relid, idxname) == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("blind-index column \"%s\" of table \"%s\" does not exist",
-							idxname, get_rel_name(relid))));
-	}
-	SPI_finish();
-	ci_restore_user(&sw);
-	CacheInvalidateRelcacheByRelid(relid);
-	PG_RETURN_VOID();
-}

@@ -1,0 +1,192 @@
+--
+-- masked: one masked view per protected table, levels by role, C3 never
+-- clear in a view, DDL followed in the same transaction, odd names, and
+-- what a reporting role can and cannot do with a view.
+--
+SET client_min_messages = warning;
+CREATE ROLE regress_mv_admin LOGIN IN ROLE customer_info_admin;
+CREATE ROLE regress_mv_owner LOGIN;
+CREATE ROLE regress_mv_report LOGIN;	-- no grant: masked
+CREATE ROLE regress_mv_clerk LOGIN;		-- clear on C2 (and C3)
+CREATE ROLE regress_mv_none LOGIN;		-- none on C2
+RESET client_min_messages;
+CREATE SCHEMA "Odd; Schema" AUTHORIZATION regress_mv_owner;
+GRANT USAGE ON SCHEMA "Odd; Schema" TO regress_mv_admin;
+SET ROLE regress_mv_owner;
+CREATE TABLE "Odd; Schema"."客户 ""list""" (
+	id			integer PRIMARY KEY,
+	"full name"	text,
+	id_number	text,
+	mobile		text,
+	note		text
+);
+INSERT INTO "Odd; Schema"."客户 ""list""" VALUES
+	(1, '张三', '11010519491231002X', '13800138000', 'first'),
+	(2, '欧阳明月', '440305199002280028', '+86 150 1234 5678', 'second'),
+	(3, NULL, NULL, NULL, 'third');
+RESET ROLE;
+
+SET ROLE regress_mv_admin;
+SELECT ci.protect('"Odd; Schema"."客户 ""list"""', 'id_number', 'cn_id', 'C3', searchable => true);
+SELECT ci.protect('"Odd; Schema"."客户 ""list"""', 'mobile', 'cn_mobile', 'C2');
+SELECT ci.protect('"Odd; Schema"."客户 ""list"""', 'full name', 'name', 'C2');
+SELECT ci.grant_level('regress_mv_clerk', 'clear', 'C2');
+SELECT ci.grant_level('regress_mv_clerk', 'clear', 'C3');
+SELECT ci.grant_level('regress_mv_none', 'none', 'C2');
+RESET ROLE;
+
+-- The view: same name, same columns in the same order (without the
+-- extension's helper columns), security_barrier, owned by a NOLOGIN role.
+SELECT c.oid::regclass AS view, c.reloptions, pg_get_userbyid(c.relowner) AS owner,
+       r.rolcanlogin AS owner_can_login
+  FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+ WHERE c.relnamespace = 'masked'::regnamespace;
+SELECT attnum, attname, atttypid::regtype FROM pg_attribute
+ WHERE attrelid = 'masked."客户 ""list"""'::regclass AND attnum > 0 ORDER BY attnum;
+-- nobody but the view owner may read the table
+SELECT grantee, privilege_type FROM information_schema.role_table_grants
+ WHERE table_schema = 'Odd; Schema' AND grantee NOT IN ('regress_mv_owner')
+ ORDER BY 1, 2;
+
+GRANT USAGE ON SCHEMA masked TO regress_mv_report, regress_mv_clerk, regress_mv_none;
+GRANT SELECT ON masked."客户 ""list""" TO regress_mv_report, regress_mv_clerk, regress_mv_none;
+
+-- Levels: masked by default, clear where granted (C3 stays masked in a
+-- view), none shows NULL.  Superusers see C2 clear, C3 masked.
+SET ROLE regress_mv_report;
+SELECT * FROM masked."客户 ""list""" ORDER BY id;
+RESET ROLE;
+SET ROLE regress_mv_clerk;
+SELECT * FROM masked."客户 ""list""" ORDER BY id;
+SELECT ci.level(c.oid, 'id_number') AS c3_level,
+       ci.level(c.oid, 'id_number', true) AS c3_level_in_views,
+       ci.level(c.oid, 'note') AS unprotected_level
+  FROM pg_class c WHERE c.relname = '客户 "list"' AND c.relkind = 'r';
+RESET ROLE;
+SET ROLE regress_mv_none;
+SELECT * FROM masked."客户 ""list""" ORDER BY id;
+RESET ROLE;
+SELECT * FROM masked."客户 ""list""" ORDER BY id;
+-- reading a masked value does not decrypt: no key is needed for it
+EXPLAIN (COSTS OFF) SELECT mobile FROM masked."客户 ""list""";
+
+-- A reporting role cannot get around the view.
+SET ROLE regress_mv_report;
+SELECT * FROM "Odd; Schema"."客户 ""list""";
+COPY "Odd; Schema"."客户 ""list""" TO STDOUT;
+SELECT * FROM ci.protected_column;
+SELECT * FROM ci.data_key;
+SELECT ci.reveal(c.oid, 'mobile', 'ci:AAAA', 1) FROM pg_class c
+ WHERE c.relname = '客户 "list"' AND c.relkind = 'r';
+-- predicates, aggregates and ordering see the masked values only
+SELECT count(*) AS matches FROM masked."客户 ""list""" WHERE mobile = '13800138000';
+SELECT count(*) AS matches FROM masked."客户 ""list""" WHERE id_number LIKE '%1231002X';
+SELECT min(mobile), max(id_number) FROM masked."客户 ""list""";
+SELECT id FROM masked."客户 ""list""" ORDER BY mobile, id;
+-- a leaky function in WHERE sees masked values
+CREATE FUNCTION pg_temp.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $$
+BEGIN
+	RAISE NOTICE 'leak: %', $1;
+	RETURN true;
+END
+$$;
+SELECT id FROM masked."客户 ""list""" WHERE pg_temp.leak(mobile) AND pg_temp.leak(id_number) ORDER BY id;
+COPY (SELECT id, mobile FROM masked."客户 ""list""" ORDER BY id) TO STDOUT;
+BEGIN;
+DECLARE c CURSOR FOR SELECT id, id_number FROM masked."客户 ""list""" ORDER BY id;
+FETCH 2 FROM c;
+COMMIT;
+PREPARE q AS SELECT mobile FROM masked."客户 ""list""" WHERE id = $1;
+EXECUTE q(1);
+DEALLOCATE q;
+-- the view cannot be dropped, replaced or extended by a reporting role
+DROP VIEW masked."客户 ""list""";
+CREATE OR REPLACE VIEW masked."客户 ""list""" AS SELECT 1 AS id;
+CREATE VIEW masked.mine AS SELECT 1 AS id;
+ALTER VIEW masked."客户 ""list""" OWNER TO regress_mv_report;
+-- nor can it raise its own level or call the view's internals to do so
+SELECT ci.grant_level('regress_mv_report', 'clear', 'C2');
+SELECT ci.refresh_masked_view(c.oid) FROM pg_class c
+ WHERE c.relname = '客户 "list"' AND c.relkind = 'r';
+DROP FUNCTION pg_temp.leak(text);
+RESET ROLE;
+-- nor become the view owner
+SET SESSION AUTHORIZATION regress_mv_report;
+SET ROLE customer_info_views;
+RESET SESSION AUTHORIZATION;
+
+-- DDL on the table regenerates the view in the same transaction; grants
+-- on the view survive; the policy follows a renamed column.
+SET ROLE regress_mv_owner;
+ALTER TABLE "Odd; Schema"."客户 ""list""" ADD COLUMN "e-mail; x" text;
+ALTER TABLE "Odd; Schema"."客户 ""list""" RENAME COLUMN mobile TO "手机 ""号""";
+ALTER TABLE "Odd; Schema"."客户 ""list""" DROP COLUMN note;
+ALTER TABLE "Odd; Schema"."客户 ""list""" RENAME TO customers2;
+RESET ROLE;
+SELECT c.oid::regclass AS view FROM pg_class c WHERE c.relnamespace = 'masked'::regnamespace;
+SELECT attnum, attname FROM pg_attribute
+ WHERE attrelid = 'masked.customers2'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum;
+SELECT attname, mask_attname, index_attname FROM ci.protected_column
+ WHERE relid = '"Odd; Schema".customers2'::regclass ORDER BY attname;
+SET ROLE regress_mv_clerk;
+SELECT id, "手机 ""号""" FROM masked.customers2 ORDER BY id;
+RESET ROLE;
+-- writes go on through the renamed column
+INSERT INTO "Odd; Schema".customers2 (id, "手机 ""号""") VALUES (4, '+86 139 0000 1111');
+SET ROLE regress_mv_report;
+SELECT id, "手机 ""号""" FROM masked.customers2 WHERE id = 4;
+RESET ROLE;
+-- a rolled-back ALTER leaves the old view
+BEGIN;
+ALTER TABLE "Odd; Schema".customers2 ADD COLUMN temporary int;
+ROLLBACK;
+SELECT count(*) AS view_columns FROM pg_attribute
+ WHERE attrelid = 'masked.customers2'::regclass AND attnum > 0;
+-- a protected column's type cannot change
+ALTER TABLE "Odd; Schema".customers2 ALTER COLUMN "full name" TYPE varchar(10);
+-- dropping a protected column takes its policy and helper columns along
+SET ROLE regress_mv_owner;
+ALTER TABLE "Odd; Schema".customers2 DROP COLUMN "full name";
+RESET ROLE;
+SELECT attname FROM pg_attribute
+ WHERE attrelid = '"Odd; Schema".customers2'::regclass AND attnum > 0 AND NOT attisdropped
+ ORDER BY attnum;
+SELECT attname FROM ci.protected_column WHERE relid = '"Odd; Schema".customers2'::regclass
+ ORDER BY attname;
+
+-- Another schema's protected table of the same name would take over the
+-- view's name (and its grants): refused.
+CREATE TABLE public.customers2 (id int PRIMARY KEY, secret text);
+SELECT ci.protect('public.customers2', 'secret', 'text');
+DROP TABLE public.customers2;
+
+-- Unprotecting the last column drops the view; dropping the table drops
+-- view and policy.
+SET ROLE regress_mv_admin;
+SELECT ci.unprotect('"Odd; Schema".customers2', '手机 "号"');
+SELECT ci.unprotect('"Odd; Schema".customers2', 'id_number');
+RESET ROLE;
+SELECT count(*) AS masked_views FROM pg_class WHERE relnamespace = 'masked'::regnamespace;
+SET ROLE regress_mv_admin;
+SELECT ci.protect('"Odd; Schema".customers2', 'id_number', 'cn_id', 'C3');
+RESET ROLE;
+SELECT count(*) AS masked_views FROM pg_class WHERE relnamespace = 'masked'::regnamespace;
+SET ROLE regress_mv_owner;
+DROP TABLE "Odd; Schema".customers2;
+RESET ROLE;
+SELECT count(*) AS masked_views FROM pg_class WHERE relnamespace = 'masked'::regnamespace;
+SELECT count(*) AS dangling_policy FROM ci.protected_column
+ WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = relid);
+
+SET ROLE regress_mv_admin;
+SELECT ci.revoke_level('regress_mv_clerk', 'C2');
+SELECT ci.revoke_level('regress_mv_clerk', 'C3');
+SELECT ci.revoke_level('regress_mv_none', 'C2');
+RESET ROLE;
+DROP SCHEMA "Odd; Schema" CASCADE;
+REVOKE USAGE ON SCHEMA masked FROM regress_mv_report, regress_mv_clerk, regress_mv_none;
+DROP ROLE regress_mv_admin;
+DROP ROLE regress_mv_owner;
+DROP ROLE regress_mv_report;
+DROP ROLE regress_mv_clerk;
+DROP ROLE regress_mv_none;

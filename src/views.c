@@ -1,0 +1,710 @@
+/*-------------------------------------------------------------------------
+ *
+ * views.c
+ *	  Masked views: one per protected table, in customer_info.masked_schema.
+ *
+ * The view of table s.t is <masked_schema>.t: the table's columns in their
+ * order (without the extension's <col>_mask and <col>_bidx), each protected
+ * column shown at the level the reading role holds -- the plaintext (from
+ * ci.reveal), the masked form the trigger stored beside the value (no
+ * decryption), or NULL.  The level is read once per query (an InitPlan).
+ * C3 data is never shown clear in a view.  The view is security_barrier and
+ * owned by the NOLOGIN role customer_info_views, which alone is granted
+ * SELECT on the table: reporting roles get the view, not the table.
+ *
+ * A ProcessUtility hook keeps views and policy in step with DDL, in the
+ * same transaction: ALTER TABLE (columns added, dropped, retyped), renaming
+ * a table or a column (the policy follows a renamed protected column and
+ * its helper columns), dropping a table or a protected column.  Grants on
+ * a view survive its regeneration.  The view's SQL is built from catalog
+ * names, always quoted, and table references are regclass constants.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+
+#include "access.h"
+#include "keys.h"
+#include "views.h"
+
+PG_FUNCTION_INFO_V1(ci_level);
+PG_FUNCTION_INFO_V1(ci_refresh_masked_view);
+
+#define VIEW_OWNER "customer_info_views"
+
+static char *masked_schema = NULL;
+static ProcessUtility_hook_type prev_utility_hook = NULL;
+
+/* > 0 while the extension runs DDL of its own: the hook stands aside */
+int			ci_internal_ddl = 0;
+
+static void ci_utility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree, ProcessUtilityContext context,
+					   ParamListInfo params, QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc);
+
+static bool
+check_masked_schema(char **newval, void **extra pg_attribute_unused(),
+					GucSource source pg_attribute_unused())
+{
+	if (*newval == NULL || (*newval)[0] == '\0' ||
+		strlen(*newval) >= NAMEDATALEN)
+	{
+		GUC_check_errdetail("The masked schema must be a name of 1 to %d bytes.",
+							NAMEDATALEN - 1);
+		return false;
+	}
+	return true;
+}
+
+void
+ci_views_init(void)
+{
+	DefineCustomStringVariable("customer_info.masked_schema",
+							   "Schema of the masked views.",
+							   "Each protected table gets a view of the same name there.",
+							   &masked_schema, "masked", PGC_SIGHUP, 0,
+							   check_masked_schema, NULL, NULL);
+	prev_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = ci_utility;
+}
+
+/* Run fixed SQL (no user text but quoted names) as a role. */
+static void
+run_as(Oid role, const char *sql)
+{
+	CiUserSwitch sw;
+
+	ci_become_role(role, &sw);
+	ci_internal_ddl++;
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(sql, false, 0) < 0)
+			elog(ERROR, "could not run: %s", sql);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		ci_internal_ddl--;
+	}
+	PG_END_TRY();
+	ci_restore_user(&sw);
+}
+
+static Oid
+rel_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+static Oid
+namespace_owner(Oid nsp)
+{
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for schema %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* the owner of the extension's tables (the superuser who created it) */
+static Oid
+extension_owner(void)
+{
+	return rel_owner(get_relname_relid("protected_column", get_namespace_oid("ci", false)));
+}
+
+/*
+ * The protected columns of a table, as (attname, mask_attname,
+ * index_attname, category) rows in the caller's memory; NIL if none.
+ */
+typedef struct PolicyColumn
+{
+	char	   *attname;
+	char	   *mask_attname;
+	char	   *index_attname;	/* NULL unless searchable */
+	char		category[3];
+} PolicyColumn;
+
+static List *
+policy_columns(Oid relid)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	List	   *result = NIL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT attname::pg_catalog.text, mask_attname::pg_catalog.text,"
+							  " index_attname::pg_catalog.text, category"
+							  " FROM ci.protected_column"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.protected_column");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+		PolicyColumn *pc = palloc0(sizeof(PolicyColumn));
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *idx = SPI_getvalue(tup, desc, 3);
+
+		pc->attname = pstrdup(SPI_getvalue(tup, desc, 1));
+		pc->mask_attname = pstrdup(SPI_getvalue(tup, desc, 2));
+		pc->index_attname = idx ? pstrdup(idx) : NULL;
+		strlcpy(pc->category, SPI_getvalue(tup, desc, 4), sizeof(pc->category));
+		result = lappend(result, pc);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	ci_restore_user(&sw);
+	return result;
+}
+
+static PolicyColumn *
+policy_column_named(List *cols, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, cols)
+	{
+		PolicyColumn *pc = lfirst(lc);
+
+		if (strcmp(pc->attname, name) == 0)
+			return pc;
+	}
+	return NULL;
+}
+
+static bool
+is_helper_column(List *cols, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, cols)
+	{
+		PolicyColumn *pc = lfirst(lc);
+
+		if (strcmp(pc->mask_attname, name) == 0 ||
+			(pc->index_attname && strcmp(pc->index_attname, name) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* Does view viewid read table relid?  (its rule depends on the table) */
+static bool
+view_reads(Oid viewid, Oid relid)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2] = {ObjectIdGetDatum(viewid), ObjectIdGetDatum(relid)};
+	bool		found;
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_rewrite r"
+							  " JOIN pg_catalog.pg_depend d"
+							  "   ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+							  "  AND d.objid OPERATOR(pg_catalog.=) r.oid"
+							  " WHERE r.ev_class OPERATOR(pg_catalog.=) $1"
+							  "   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+							  "   AND d.refobjid OPERATOR(pg_catalog.=) $2",
+							  2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_rewrite");
+	found = SPI_processed > 0;
+	SPI_finish();
+	ci_restore_user(&sw);
+	return found;
+}
+
+/*
+ * The masked view of table relid (named relname), if there is one.  A
+ * relation of that name that is not ours, or ours for another table of the
+ * same name in another schema, is an error: its grants must not pass to
+ * this table's data.
+ */
+static Oid
+masked_view_of(Oid relid, const char *relname)
+{
+	Oid			nsp = get_namespace_oid(masked_schema, true);
+	Oid			viewid;
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	viewid = get_relname_relid(relname, nsp);
+	if (!OidIsValid(viewid))
+		return InvalidOid;
+	if (get_rel_relkind(viewid) != RELKIND_VIEW ||
+		rel_owner(viewid) != get_role_oid(VIEW_OWNER, false) ||
+		!view_reads(viewid, relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_OBJECT),
+				 errmsg("relation \"%s.%s\" exists and is not the masked view of table \"%s\"",
+						masked_schema, relname, get_rel_name(relid)),
+				 errdetail("Each protected table gets a masked view of its own name, so protected tables need distinct names."),
+				 errhint("Rename or drop that relation, or rename the table.")));
+	return viewid;
+}
+
+/*
+ * Drop a masked view, returning the GRANT statements that restore what
+ * was granted on it.
+ */
+static List *
+drop_masked_view(Oid viewid)
+{
+	List	   *grants = NIL;
+	char	   *qview = quote_qualified_identifier(get_namespace_name(get_rel_namespace(viewid)),
+												   get_rel_name(viewid));
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(viewid)};
+	MemoryContext caller = CurrentMemoryContext;
+	CiUserSwitch sw;
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'"
+							  "  ELSE pg_catalog.quote_ident(r.rolname) END,"
+							  " a.privilege_type, a.is_grantable"
+							  " FROM pg_catalog.pg_class c,"
+							  "  pg_catalog.aclexplode(c.relacl) a"
+							  "  LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee"
+							  " WHERE c.oid OPERATOR(pg_catalog.=) $1"
+							  "   AND a.grantee OPERATOR(pg_catalog.<>) c.relowner",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the grants of a masked view");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		grants = lappend(grants,
+						 psprintf("GRANT %s ON %%s TO %s%s",
+								  SPI_getvalue(tup, desc, 2), SPI_getvalue(tup, desc, 1),
+								  strcmp(SPI_getvalue(tup, desc, 3), "t") == 0 ?
+								  " WITH GRANT OPTION" : ""));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	ci_restore_user(&sw);
+	run_as(get_role_oid(VIEW_OWNER, false), psprintf("DROP VIEW %s", qview));
+	return grants;
+}
+
+/*
+ * (Re)create the masked view of a table from its catalog entry and policy,
+ * or drop it if the table has no protected column left.  grants are GRANT
+ * templates ("%s" for the view) to apply besides those the old view had.
+ */
+static void
+refresh_view(Oid relid, List *grants)
+{
+	char	   *relname = get_rel_name(relid);
+	List	   *cols;
+	Oid			viewid;
+	Oid			owner;
+	Relation	rel;
+	TupleDesc	desc;
+	Bitmapset  *pkattrs;
+	StringInfoData pkargs;
+	StringInfoData sql;
+	char	   *qview;
+	char	   *qrel;
+	int			attno;
+	ListCell   *lc;
+
+	if (relname == NULL)
+		return;
+	cols = policy_columns(relid);
+	viewid = masked_view_of(relid, relname);
+	if (OidIsValid(viewid))
+		grants = list_concat(drop_masked_view(viewid), grants);
+	if (cols == NIL)
+		return;
+
+	owner = get_role_oid(VIEW_OWNER, false);
+	if (!OidIsValid(get_namespace_oid(masked_schema, true)))
+		run_as(extension_owner(),
+			   psprintf("CREATE SCHEMA %s AUTHORIZATION %s",
+						quote_identifier(masked_schema), VIEW_OWNER));
+
+	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), relname);
+	qview = quote_qualified_identifier(masked_schema, relname);
+
+	rel = table_open(relid, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	pkattrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	initStringInfo(&pkargs);
+	attno = -1;
+	while ((attno = bms_next_member(pkattrs, attno)) >= 0)
+	{
+		AttrNumber	pkatt = attno + FirstLowInvalidHeapAttributeNumber;
+
+		appendStringInfo(&pkargs, ", t.%s",
+						 quote_identifier(NameStr(TupleDescAttr(desc, pkatt - 1)->attname)));
+	}
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "CREATE VIEW %s WITH (security_barrier) AS SELECT ", qview);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		const char *name = NameStr(att->attname);
+		const char *qname = quote_identifier(name);
+		PolicyColumn *pc;
+
+		if (att->attisdropped || is_helper_column(cols, name))
+			continue;
+		if (sql.data[sql.len - 1] != ' ')
+			appendStringInfoString(&sql, ", ");
+		pc = policy_column_named(cols, name);
+		if (pc == NULL)
+		{
+			appendStringInfo(&sql, "t.%s", qname);
+			continue;
+		}
+		appendStringInfo(&sql,
+						 "CASE (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
+						 " %s::pg_catalog.name, true))"
+						 " WHEN 'clear' THEN ci.reveal(%u::pg_catalog.oid::pg_catalog.regclass,"
+						 " %s::pg_catalog.name, t.%s%s)"
+						 " WHEN 'masked' THEN t.%s END AS %s",
+						 relid, quote_literal_cstr(name),
+						 relid, quote_literal_cstr(name), qname, pkargs.data,
+						 quote_identifier(pc->mask_attname), qname);
+	}
+	appendStringInfo(&sql, " FROM %s t", qrel);
+	table_close(rel, AccessShareLock);
+
+	/* the view owner reads the table; nobody else needs to */
+	run_as(namespace_owner(get_rel_namespace(relid)),
+		   psprintf("GRANT USAGE ON SCHEMA %s TO %s",
+					quote_identifier(get_namespace_name(get_rel_namespace(relid))),
+					VIEW_OWNER));
+	run_as(rel_owner(relid), psprintf("GRANT SELECT ON %s TO %s", qrel, VIEW_OWNER));
+	run_as(owner, sql.data);
+	foreach(lc, grants)
+		run_as(owner, psprintf((const char *) lfirst(lc), qview));
+}
+
+/*
+ * For the policy functions: ci_detach_view() drops a table's masked view
+ * before they change the table (a view pins the columns it reads) and
+ * returns its grants; ci_attach_view() makes it again from the new policy.
+ */
+List *
+ci_detach_view(Oid relid)
+{
+	Oid			viewid = masked_view_of(relid, get_rel_name(relid));
+
+	return OidIsValid(viewid) ? drop_masked_view(viewid) : NIL;
+}
+
+void
+ci_attach_view(Oid relid, List *grants)
+{
+	CommandCounterIncrement();
+	refresh_view(relid, grants);
+	CommandCounterIncrement();
+}
+
+/*
+ * ci.refresh_masked_view(tbl): regenerate a table's masked view (the hook
+ * and the policy functions do it by themselves; this is for a view dropped
+ * by hand, or after customer_info.masked_schema changed).
+ */
+Datum
+ci_refresh_masked_view(PG_FUNCTION_ARGS)
+{
+	ci_require_admin("regenerate masked views");
+	ci_attach_view(PG_GETARG_OID(0), NIL);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ci.level(tbl, col [, for_view]): the level the current role holds on a
+ * column: 'clear', 'masked' or 'none'; 'clear' for a column that is not
+ * protected.  For views, C3 data is at most 'masked'.
+ */
+Datum
+ci_level(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *attname = NameStr(*PG_GETARG_NAME(1));
+	bool		for_view = PG_GETARG_BOOL(2);
+	List	   *cols = policy_columns(relid);
+	PolicyColumn *pc = policy_column_named(cols, attname);
+	CiAccessLevel level;
+
+	if (pc == NULL)
+		PG_RETURN_TEXT_P(cstring_to_text("clear"));
+	level = superuser() ? CI_LEVEL_CLEAR : ci_access_level(relid, attname, pc->category);
+	if (for_view && level == CI_LEVEL_CLEAR && strcmp(pc->category, "C3") == 0)
+		level = CI_LEVEL_MASKED;
+	PG_RETURN_TEXT_P(cstring_to_text(level == CI_LEVEL_CLEAR ? "clear" :
+									 level == CI_LEVEL_MASKED ? "masked" : "none"));
+}
+
+/*
+ * The hook.  Before the statement: the masked views a statement would
+ * break or rename are dropped (their grants kept), and the policy of
+ * tables being dropped removed.  After it: the policy follows renamed and
+ * dropped columns, and the views are created again.
+ */
+typedef struct PendingView
+{
+	Oid			relid;
+	List	   *grants;
+} PendingView;
+
+static bool
+has_policy(Oid relid)
+{
+	return OidIsValid(relid) && policy_columns(relid) != NIL;
+}
+
+/* Policy-table SQL with parameters $1 (the table), $2 and $3 (names). */
+static void
+policy_sql(const char *sql, int nargs, Oid relid, const char *a, const char *b)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[3] = {OIDOID, NAMEOID, NAMEOID};
+	Datum		values[3];
+
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = a ? CStringGetDatum(a) : (Datum) 0;
+	values[2] = b ? CStringGetDatum(b) : (Datum) 0;
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0) < 0)
+		elog(ERROR, "could not update the customer_info policy");
+	SPI_finish();
+	ci_restore_user(&sw);
+}
+
+static void
+ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+		   ProcessUtilityContext context, ParamListInfo params,
+		   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	List	   *pending = NIL;
+	List	   *dropped_columns = NIL;	/* of pending->relid's table */
+	char	   *renamed_from = NULL;
+	char	   *renamed_to = NULL;
+	Oid			renamed_rel = InvalidOid;
+	bool		active;
+
+	active = ci_internal_ddl == 0 && IsTransactionState() && !RecoveryInProgress() &&
+		!creating_extension && OidIsValid(get_extension_oid("customer_info", true)) &&
+		(IsA(parsetree, AlterTableStmt) || IsA(parsetree, RenameStmt) ||
+		 IsA(parsetree, DropStmt));
+
+	if (active && IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+		if (stmt->objtype == OBJECT_TABLE && has_policy(relid))
+		{
+			PendingView *pv = palloc0(sizeof(PendingView));
+			Oid			viewid = masked_view_of(relid, get_rel_name(relid));
+			ListCell   *lc;
+			List	   *cols = policy_columns(relid);
+
+			pv->relid = relid;
+			if (OidIsValid(viewid))
+				pv->grants = drop_masked_view(viewid);
+			pending = lappend(pending, pv);
+			foreach(lc, stmt->cmds)
+			{
+				AlterTableCmd *cmd = lfirst(lc);
+
+				if (cmd->subtype == AT_DropColumn && cmd->name &&
+					policy_column_named(cols, cmd->name))
+					dropped_columns = lappend(dropped_columns, policy_column_named(cols, cmd->name));
+				if (cmd->subtype == AT_AlterColumnType && cmd->name &&
+					(policy_column_named(cols, cmd->name) || is_helper_column(cols, cmd->name)))
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot change the type of column \"%s\" of table \"%s\"",
+									cmd->name, get_rel_name(relid)),
+							 errdetail("It is a protected column or one customer_info keeps for one."),
+							 errhint("Remove its protection with ci.unprotect() first.")));
+			}
+		}
+	}
+	else if (active && IsA(parsetree, RenameStmt))
+	{
+		RenameStmt *stmt = (RenameStmt *) parsetree;
+
+		if ((stmt->renameType == OBJECT_TABLE ||
+			 (stmt->renameType == OBJECT_COLUMN && stmt->relationType == OBJECT_TABLE)) &&
+			stmt->relation != NULL)
+		{
+			Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+			if (has_policy(relid))
+			{
+				PendingView *pv = palloc0(sizeof(PendingView));
+				Oid			viewid = masked_view_of(relid, get_rel_name(relid));
+
+				pv->relid = relid;
+				if (OidIsValid(viewid))
+					pv->grants = drop_masked_view(viewid);
+				pending = lappend(pending, pv);
+				if (stmt->renameType == OBJECT_COLUMN)
+				{
+					renamed_rel = relid;
+					renamed_from = pstrdup(stmt->subname);
+					renamed_to = pstrdup(stmt->newname);
+				}
+			}
+		}
+	}
+	else if (active && IsA(parsetree, DropStmt) &&
+			 ((DropStmt *) parsetree)->removeType == OBJECT_TABLE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
+			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+			if (has_policy(relid))
+			{
+				Oid			viewid = masked_view_of(relid, get_rel_name(relid));
+
+				if (OidIsValid(viewid))
+					(void) drop_masked_view(viewid);
+				policy_sql("DELETE FROM ci.protected_column"
+						   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+						   1, relid, NULL, NULL);
+				policy_sql("DELETE FROM ci.access_level"
+						   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+						   1, relid, NULL, NULL);
+			}
+		}
+		CommandCounterIncrement();
+	}
+
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params,
+						  queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
+								queryEnv, dest, qc);
+
+	if (pending == NIL)
+		return;
+	CommandCounterIncrement();
+	if (OidIsValid(renamed_rel))
+	{
+		/* the policy follows a protected column or a helper renamed */
+		policy_sql("UPDATE ci.protected_column SET attname = $3"
+				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   " AND attname OPERATOR(pg_catalog.=) $2",
+				   3, renamed_rel, renamed_from, renamed_to);
+		policy_sql("UPDATE ci.protected_column SET mask_attname = $3"
+				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   " AND mask_attname OPERATOR(pg_catalog.=) $2",
+				   3, renamed_rel, renamed_from, renamed_to);
+		policy_sql("UPDATE ci.protected_column SET index_attname = $3"
+				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   " AND index_attname OPERATOR(pg_catalog.=) $2",
+				   3, renamed_rel, renamed_from, renamed_to);
+		policy_sql("UPDATE ci.access_level SET attname = $3"
+				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   " AND attname OPERATOR(pg_catalog.=) $2",
+				   3, renamed_rel, renamed_from, renamed_to);
+	}
+	if (dropped_columns != NIL)
+	{
+		PendingView *pv = linitial(pending);
+		char	   *qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(pv->relid)),
+													  get_rel_name(pv->relid));
+		ListCell   *lc;
+
+		/* a dropped protected column takes its policy and helpers along */
+		foreach(lc, dropped_columns)
+		{
+			PolicyColumn *pc = lfirst(lc);
+
+			policy_sql("DELETE FROM ci.protected_column"
+					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+					   " AND attname OPERATOR(pg_catalog.=) $2",
+					   2, pv->relid, pc->attname, NULL);
+			policy_sql("DELETE FROM ci.access_level"
+					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+					   " AND attname OPERATOR(pg_catalog.=) $2",
+					   2, pv->relid, pc->attname, NULL);
+			CommandCounterIncrement();
+			run_as(rel_owner(pv->relid),
+				   psprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", qrel,
+							quote_identifier(pc->mask_attname)));
+			if (pc->index_attname)
+				run_as(rel_owner(pv->relid),
+					   psprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", qrel,
+								quote_identifier(pc->index_attname)));
+		}
+		if (!has_policy(pv->relid))
+			run_as(rel_owner(pv->relid),
+				   psprintf("DROP TRIGGER IF EXISTS zzz_customer_info_protect ON %s", qrel));
+		CacheInvalidateRelcacheByRelid(pv->relid);
+	}
+	CommandCounterIncrement();
+	{
+		ListCell   *lc;
+
+		foreach(lc, pending)
+		{
+			PendingView *pv = lfirst(lc);
+
+			refresh_view(pv->relid, pv->grants);
+		}
+	}
+}

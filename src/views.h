@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * views.h
+ *	  Masked views and the DDL hook that keeps them in step (views.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CI_VIEWS_H
+#define CI_VIEWS_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+/* > 0 while the extension runs DDL of its own: the hook stands aside */
+extern int	ci_internal_ddl;
+
+extern void ci_views_init(void);
+extern List *ci_detach_view(Oid relid);
+extern void ci_attach_view(Oid relid, List *grants);
+
+#endif							/* CI_VIEWS_H */
