@@ -1006,6 +1006,13 @@ BEGIN
 END
 $$;
 
+-- The default schema of the masked views belongs to the extension (so
+-- that a restore recreates it before the views it holds); reporting roles
+-- are granted USAGE on it by the DBA.
+CREATE SCHEMA masked AUTHORIZATION customer_info_views;
+COMMENT ON SCHEMA masked IS
+	'masked views of protected tables (customer_info.masked_schema), one per table';
+
 CREATE FUNCTION ci.level(tbl regclass, col name, for_view boolean DEFAULT false)
 	RETURNS text
 	AS 'MODULE_PATHNAME', 'ci_level'

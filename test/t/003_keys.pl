@@ -88,7 +88,7 @@ is($expected, "1|11010519491231002X|13800138000\n2|440305199002280028|1501234567
 # The key is in no log line, and settings hide their values from others.
 unlike(slurp_file($node->logfile), qr/$key/, 'the key is not in the server log');
 is($node->safe_psql('postgres',
-		q{SELECT count(*) FROM pg_settings WHERE name LIKE 'customer_info.%'},
+		q{SELECT count(*) FROM pg_settings WHERE name LIKE 'customer_info.%key%'},
 		extra_params => [ '-U', 'app' ]),
 	'0', 'key settings are invisible to other roles in pg_settings');
 my ($ret, $stdout, $stderr) = $node->psql('postgres',
@@ -142,6 +142,17 @@ $same->safe_psql('postgres',
 	q{INSERT INTO customers VALUES (3, '310115198506150049', '13912345678')});
 is($same->safe_psql('postgres', q{SELECT ci.reveal(c, 'id_number') FROM customers c WHERE id = 3}),
 	'310115198506150049', 'same key: new writes after restore');
+# the masked view came back with the policy, and follows DDL again
+$same->safe_psql('postgres', q{
+	CREATE ROLE report LOGIN;
+	GRANT USAGE ON SCHEMA masked TO report;
+	GRANT SELECT ON masked.customers TO report;
+	ALTER TABLE customers ADD COLUMN note text});
+is($same->safe_psql('postgres',
+		q{SELECT id, id_number, mobile, note FROM masked.customers ORDER BY id},
+		extra_params => [ '-U', 'report' ]),
+	"1|110105********002X|138****8000|\n2|440305********0028|150****5678|\n3|310115********0049|139****5678|",
+	'same key: the masked view is restored and regenerated');
 $same->stop;
 
 # With a different root key the rows restore (they are only envelopes),
