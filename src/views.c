@@ -264,7 +264,7 @@ view_reads(Oid viewid, Oid relid)
  * this table's data.
  */
 static Oid
-masked_view_of(Oid relid, const char *relname)
+find_masked_view(Oid relid, const char *relname, bool strict)
 {
 	Oid			nsp = get_namespace_oid(masked_schema, true);
 	Oid			viewid;
@@ -277,13 +277,23 @@ masked_view_of(Oid relid, const char *relname)
 	if (get_rel_relkind(viewid) != RELKIND_VIEW ||
 		rel_owner(viewid) != get_role_oid(VIEW_OWNER, false) ||
 		!view_reads(viewid, relid))
+	{
+		if (!strict)
+			return InvalidOid;
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("relation \"%s.%s\" exists and is not the masked view of table \"%s\"",
 						masked_schema, relname, get_rel_name(relid)),
 				 errdetail("Each protected table gets a masked view of its own name, so protected tables need distinct names."),
 				 errhint("Rename or drop that relation, or rename the table.")));
+	}
 	return viewid;
+}
+
+static Oid
+masked_view_of(Oid relid, const char *relname)
+{
+	return find_masked_view(relid, relname, true);
 }
 
 /*
@@ -615,12 +625,16 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
 			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
-			if (has_policy(relid))
+			/* its view goes first, even if the policy went before */
+			if (OidIsValid(relid))
 			{
-				Oid			viewid = masked_view_of(relid, get_rel_name(relid));
+				Oid			viewid = find_masked_view(relid, get_rel_name(relid), false);
 
 				if (OidIsValid(viewid))
 					(void) drop_masked_view(viewid);
+			}
+			if (has_policy(relid))
+			{
 				policy_sql("DELETE FROM ci.protected_column"
 						   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 						   1, relid, NULL, NULL);

@@ -129,3 +129,19 @@ UPDATE customers SET id_number = (SELECT id_number FROM customers WHERE customer
 SELECT ci.rotate_key() AS new_key;
 CALL ci.reencrypt('customers', 'id_number');
 SELECT * FROM ci.key_usage();
+-- Masked views: a reporting role reads masked.customers, never the table.
+-- Each protected column shows at the role's level, from the masked form
+-- stored beside it (no decryption) or in clear where granted; a column
+-- added to the table appears in the view at once.
+CREATE ROLE demo_report;
+GRANT USAGE ON SCHEMA masked TO demo_report, demo_teller;
+GRANT SELECT ON masked.customers TO demo_report, demo_teller;
+ALTER TABLE customers ADD COLUMN branch text DEFAULT 'Shanghai';
+SET ROLE demo_report;
+SELECT customer_id, full_name, id_number, mobile, branch
+  FROM masked.customers ORDER BY customer_id LIMIT 3;
+SELECT count(*) FROM customers;
+RESET ROLE;
+SET ROLE demo_teller;
+SELECT customer_id, id_number, mobile FROM masked.customers ORDER BY customer_id LIMIT 3;
+RESET ROLE;
