@@ -993,6 +993,181 @@ REVOKE ALL ON PROCEDURE ci.reencrypt(regclass, name, integer) FROM PUBLIC;
 GRANT EXECUTE ON PROCEDURE ci.reencrypt(regclass, name, integer) TO customer_info_admin;
 
 -------------------------------------------------------------------------------
+-- Temporary access with approval, purposes of use, exposure report
+-------------------------------------------------------------------------------
+
+-- Approvers of temporary access: NOLOGIN, members are granted by the DBA.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'customer_info_approver') THEN
+		CREATE ROLE customer_info_approver NOLOGIN;
+	END IF;
+END
+$$;
+
+CREATE TABLE ci.access_request (
+	request_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	role		regrole NOT NULL,
+	level		text NOT NULL CHECK (level IN ('clear', 'masked')),
+	category	text CHECK (category IN ('C1', 'C2', 'C3')),
+	relid		regclass,
+	attname		name,
+	purpose		text NOT NULL CHECK (purpose <> ''),
+	valid_from	timestamptz NOT NULL,
+	valid_until	timestamptz NOT NULL,
+	reason		text NOT NULL CHECK (reason <> ''),
+	requested_by regrole NOT NULL,
+	requested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	status		text NOT NULL DEFAULT 'pending'
+				CHECK (status IN ('pending', 'approved', 'rejected', 'revoked')),
+	decided_by	regrole,
+	decided_at	timestamptz,
+	decision_note text,
+	revoked_by	regrole,
+	revoked_at	timestamptz,
+	CHECK (valid_until > valid_from),
+	CHECK ((relid IS NULL) = (attname IS NULL)),
+	CHECK ((category IS NULL) <> (relid IS NULL))
+);
+CREATE INDEX access_request_active ON ci.access_request (role) WHERE status = 'approved';
+COMMENT ON TABLE ci.access_request IS
+	'requests for temporary access: who asked which level for what, why and when, who decided, who revoked';
+SELECT pg_catalog.pg_extension_config_dump('ci.access_request', '');
+REVOKE ALL ON ci.access_request FROM PUBLIC;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.access_request FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+
+-- Requests as their parties see them: everyone their own, approvers and
+-- administrators all; with the derived state (scheduled, active, expired).
+CREATE VIEW ci.access_requests WITH (security_barrier) AS
+SELECT r.request_id, r.role, r.level, r.category, r.relid, r.attname, r.purpose,
+	   r.valid_from, r.valid_until, r.reason, r.requested_by, r.requested_at,
+	   CASE WHEN r.status OPERATOR(pg_catalog.<>) 'approved' THEN r.status
+			WHEN r.valid_until OPERATOR(pg_catalog.<=) pg_catalog.statement_timestamp() THEN 'expired'
+			WHEN r.valid_from OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp() THEN 'scheduled'
+			ELSE 'active' END AS state,
+	   r.decided_by, r.decided_at, r.decision_note, r.revoked_by, r.revoked_at
+  FROM ci.access_request r
+ WHERE pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE')
+	OR pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_approver', 'USAGE')
+	OR pg_catalog.pg_has_role(CURRENT_USER, r.role::pg_catalog.oid, 'USAGE');
+COMMENT ON VIEW ci.access_requests IS
+	'temporary access requests with their state (pending, scheduled, active, expired, rejected, revoked)';
+GRANT SELECT ON ci.access_requests TO PUBLIC;
+
+CREATE FUNCTION ci.request_access(level text, purpose text, reason text,
+								  valid_until timestamptz,
+								  category text DEFAULT NULL,
+								  tbl regclass DEFAULT NULL, col name DEFAULT NULL,
+								  valid_from timestamptz DEFAULT pg_catalog.now())
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ci_request_access'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.request_access(text, text, text, timestamptz, text, regclass, name, timestamptz) IS
+	'asks for a higher level (clear or masked) on a category or a protected column, for a purpose, a time window and a reason; returns the request id';
+
+CREATE FUNCTION ci.approve_access(request_id bigint, approve boolean DEFAULT true,
+								  note text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_approve_access'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.approve_access(bigint, boolean, text) IS
+	'approves (or with approve => false rejects) a pending request; for members of customer_info_approver other than the requester';
+REVOKE ALL ON FUNCTION ci.approve_access(bigint, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.approve_access(bigint, boolean, text) TO customer_info_approver;
+
+CREATE FUNCTION ci.revoke_access(request_id bigint, note text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_revoke_access'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.revoke_access(bigint, text) IS
+	'ends an approved or pending request early; for approvers, administrators and the requester';
+
+-- Purposes a role may declare in customer_info.purpose
+CREATE TABLE ci.role_purpose (
+	role		regrole NOT NULL,
+	purpose		text NOT NULL CHECK (purpose <> ''),
+	allowed_by	regrole NOT NULL,
+	allowed_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	PRIMARY KEY (role, purpose)
+);
+COMMENT ON TABLE ci.role_purpose IS
+	'the purposes of use each role may declare (customer_info.purpose); a role with none listed is not restricted';
+SELECT pg_catalog.pg_extension_config_dump('ci.role_purpose', '');
+REVOKE ALL ON ci.role_purpose FROM PUBLIC;
+GRANT SELECT ON ci.role_purpose TO customer_info_admin;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.role_purpose FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+
+CREATE FUNCTION ci.allow_purpose(role regrole, purpose text) RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_allow_purpose'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.allow_purpose(regrole, text) IS
+	'lets a role declare a purpose of use; a role with allowed purposes must declare one of them to read protected data';
+REVOKE ALL ON FUNCTION ci.allow_purpose(regrole, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.allow_purpose(regrole, text) TO customer_info_admin;
+
+CREATE FUNCTION ci.disallow_purpose(role regrole, purpose text) RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_disallow_purpose'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.disallow_purpose(regrole, text) IS
+	'withdraws a purpose of use from a role';
+REVOKE ALL ON FUNCTION ci.disallow_purpose(regrole, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.disallow_purpose(regrole, text) TO customer_info_admin;
+
+-- What a security officer runs before an audit.
+CREATE FUNCTION ci.exposure_report()
+	RETURNS TABLE (finding text, role name, tbl regclass, col name, detail text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	-- roles that can read a protected table directly, and why
+	SELECT 'reads protected table' AS finding, r.rolname, t.relid, NULL::name,
+		   concat_ws(', ',
+					 CASE WHEN r.rolsuper THEN 'superuser' END,
+					 CASE WHEN pg_has_role(r.oid, c.relowner, 'USAGE') THEN 'owner or member of the owner' END,
+					 CASE WHEN r.rolbypassrls THEN 'BYPASSRLS' END,
+					 CASE WHEN has_table_privilege(r.oid, t.relid, 'SELECT')
+							   AND NOT r.rolsuper AND NOT pg_has_role(r.oid, c.relowner, 'USAGE')
+						  THEN 'SELECT granted (directly or through a role)' END)
+	  FROM (SELECT DISTINCT p.relid FROM ci.protected_column p) t
+	  JOIN pg_class c ON c.oid = t.relid
+	  CROSS JOIN pg_roles r
+	 WHERE r.rolname NOT LIKE 'pg\_%' AND r.rolname <> 'customer_info_views'
+	   AND (r.rolsuper OR has_table_privilege(r.oid, t.relid, 'SELECT'))
+	UNION ALL
+	-- protected tables without their masked view
+	SELECT 'protected table without masked view', NULL, t.relid, NULL, 'ci.refresh_masked_view() makes it'
+	  FROM (SELECT DISTINCT p.relid FROM ci.protected_column p) t
+	 WHERE NOT EXISTS (SELECT FROM pg_class v
+						WHERE v.relkind = 'v' AND v.relname = (SELECT relname FROM pg_class WHERE oid = t.relid)
+						  AND v.relnamespace = (SELECT oid FROM pg_namespace
+												 WHERE nspname = current_setting('customer_info.masked_schema')))
+	UNION ALL
+	-- standing levels, clear on C2 first
+	SELECT CASE WHEN a.level = 'clear' AND (a.category = 'C2' OR p.category = 'C2')
+				THEN 'clear on C2 (standing)' ELSE 'standing level' END,
+		   a.role::text::name, a.relid, a.attname,
+		   concat(a.level, ' on ', coalesce(a.category, p.category || ' column'),
+				  ', granted by ', a.granted_by, ' at ', a.granted_at)
+	  FROM ci.access_level a
+	  LEFT JOIN ci.protected_column p ON p.relid = a.relid AND p.attname = a.attname
+	UNION ALL
+	-- temporary access that is pending, scheduled or active
+	SELECT 'temporary level (' || q.state || ')', q.role::text::name, q.relid, q.attname,
+		   concat(q.level, coalesce(' on ' || q.category, ''), ' for ', q.purpose, ' from ',
+				  q.valid_from, ' until ', q.valid_until, ', requested by ', q.requested_by,
+				  coalesce(', approved by ' || q.decided_by::text, ''))
+	  FROM ci.access_requests q
+	 WHERE q.state IN ('pending', 'scheduled', 'active')
+	ORDER BY 1, 2, 3, 4
+$$;
+COMMENT ON FUNCTION ci.exposure_report() IS
+	'who can read protected tables directly and why, tables without masked view, every standing and temporary level (clear on C2 flagged)';
+REVOKE ALL ON FUNCTION ci.exposure_report() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.exposure_report() TO customer_info_admin;
+
+-------------------------------------------------------------------------------
 -- Masked views
 -------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 CREATE ROLE regress_mv_admin LOGIN IN ROLE customer_info_admin;
 CREATE ROLE regress_mv_owner LOGIN;
 CREATE ROLE regress_mv_report LOGIN;	-- no grant: masked
-CREATE ROLE regress_mv_clerk LOGIN;		-- clear on C2 (and C3)
+CREATE ROLE regress_mv_clerk LOGIN;		-- clear on C2 (C3 cannot be granted clear)
 CREATE ROLE regress_mv_none LOGIN;		-- none on C2
 RESET client_min_messages;
 CREATE SCHEMA "Odd; Schema" AUTHORIZATION regress_mv_owner;

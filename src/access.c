@@ -9,7 +9,20 @@
  * privileges it has (so NOINHERIT is honoured); with no grant it is
  * 'masked'.  The levels live in ci.access_level; reading and writing it
  * needs no privilege on it, only membership in customer_info_admin for
- * changes.
+ * changes.  C3 data is never granted "clear" for good: it is revealed only
+ * through temporary access.
+ *
+ * Temporary access: a role asks (ci.request_access) for a level on a
+ * category or column, for a purpose, a time window and a reason; a member
+ * of customer_info_approver who is not the requester (and cannot act as
+ * it) approves or rejects; an approved request counts, while its window
+ * is open and the session declares its purpose, from the approver's
+ * commit; it can be revoked early.  Everything stays in
+ * ci.access_request.
+ *
+ * Purposes: customer_info.purpose declares the session's purpose of use.
+ * A role for which ci.role_purpose lists purposes must declare one of
+ * them to read protected data (checked when data is read).
  *
  *-------------------------------------------------------------------------
  */
@@ -21,13 +34,101 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/guc.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "access.h"
 #include "keys.h"
 
 PG_FUNCTION_INFO_V1(ci_grant_level);
 PG_FUNCTION_INFO_V1(ci_revoke_level);
+PG_FUNCTION_INFO_V1(ci_request_access);
+PG_FUNCTION_INFO_V1(ci_approve_access);
+PG_FUNCTION_INFO_V1(ci_revoke_access);
+PG_FUNCTION_INFO_V1(ci_allow_purpose);
+PG_FUNCTION_INFO_V1(ci_disallow_purpose);
+
+static char *session_purpose = NULL;
+
+void
+ci_access_init(void)
+{
+	DefineCustomStringVariable("customer_info.purpose",
+							   "The session's purpose of use of customer data.",
+							   "A role with allowed purposes (ci.allow_purpose) must declare one of them to read protected data.",
+							   &session_purpose, "", PGC_USERSET, 0,
+							   NULL, NULL, NULL);
+}
+
+const char *
+ci_session_purpose(void)
+{
+	return session_purpose ? session_purpose : "";
+}
+
+/* Run SQL on the extension's tables as their owner; SPI stays connected. */
+static void
+owner_spi_begin(CiUserSwitch *sw)
+{
+	ci_become_owner(sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
+
+static void
+owner_spi_end(CiUserSwitch *sw)
+{
+	SPI_finish();
+	ci_restore_user(sw);
+}
+
+/*
+ * The session's purpose must be one the current role may declare, if any
+ * purposes are listed for it (or for roles whose privileges it has).
+ */
+void
+ci_check_purpose(void)
+{
+	CiUserSwitch sw;
+	Oid			user = GetUserId();
+	const char *purpose = ci_session_purpose();
+	bool		restricted = false;
+	bool		allowed = false;
+	StringInfoData list;
+
+	if (superuser())
+		return;
+	initStringInfo(&list);
+	owner_spi_begin(&sw);
+	if (SPI_execute("SELECT role::pg_catalog.oid, purpose FROM ci.role_purpose ORDER BY purpose",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.role_purpose");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Oid			role = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+		char	   *p = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+
+		if (!has_privs_of_role(user, role))
+			continue;
+		restricted = true;
+		if (strcmp(p, purpose) == 0)
+			allowed = true;
+		appendStringInfo(&list, "%s%s", list.len > 0 ? ", " : "", p);
+	}
+	owner_spi_end(&sw);
+	if (restricted && !allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 purpose[0] == '\0' ?
+				 errmsg("role \"%s\" must declare its purpose of use to read protected data",
+						GetUserNameFromId(user, false)) :
+				 errmsg("role \"%s\" may not use customer data for purpose \"%s\"",
+						GetUserNameFromId(user, false), purpose),
+				 errhint("SET customer_info.purpose to one of: %s.", list.data)));
+}
 
 static CiAccessLevel
 level_from_name(const char *name)
@@ -46,21 +147,24 @@ level_from_name(const char *name)
 }
 
 CiAccessLevel
-ci_access_level(Oid relid, const char *attname, const char *category)
+ci_access_level(Oid relid, const char *attname, const char *category,
+				TimestampTz *until)
 {
 	CiUserSwitch sw;
 	Oid			user = GetUserId();
-	Oid			argtypes[3] = {OIDOID, TEXTOID, TEXTOID};
-	Datum		values[3];
+	Oid			argtypes[4] = {OIDOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
 	int			column_level = -1;
 	int			category_level = -1;
+	int			temporary_level = -1;
+	int			standing;
 
-	ci_become_owner(&sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	*until = DT_NOEND;
+	owner_spi_begin(&sw);
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetTextDatum(attname);
 	values[2] = CStringGetTextDatum(category);
+	values[3] = CStringGetTextDatum(ci_session_purpose());
 	if (SPI_execute_with_args("SELECT role::pg_catalog.oid, level, relid IS NOT NULL,"
 							  " granted_by::pg_catalog.oid"
 							  " FROM ci.access_level"
@@ -95,13 +199,59 @@ ci_access_level(Oid relid, const char *attname, const char *category)
 		else
 			category_level = Max(category_level, level);
 	}
-	SPI_finish();
-	ci_restore_user(&sw);
-	if (column_level >= 0)
-		return (CiAccessLevel) column_level;
-	if (category_level >= 0)
-		return (CiAccessLevel) category_level;
-	return CI_LEVEL_MASKED;
+
+	/*
+	 * Approved temporary access open now, for the purpose the session
+	 * declared; the level holds until the first of them ends.
+	 */
+	if (SPI_execute_with_args("SELECT role::pg_catalog.oid, level, valid_until,"
+							  " decided_by::pg_catalog.oid"
+							  " FROM ci.access_request"
+							  " WHERE status OPERATOR(pg_catalog.=) 'approved'"
+							  "   AND purpose OPERATOR(pg_catalog.=) $4"
+							  "   AND valid_from OPERATOR(pg_catalog.<=) pg_catalog.statement_timestamp()"
+							  "   AND valid_until OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()"
+							  "   AND ((relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  "         AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name)"
+							  "        OR (relid IS NULL AND category OPERATOR(pg_catalog.=) $3))",
+							  4, argtypes, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.access_request");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			role = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		int			tlevel = level_from_name(TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
+		TimestampTz end = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
+		Oid			approver = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+
+		if (!has_privs_of_role(user, role))
+			continue;
+		/* nor does an approval count for its approver */
+		if (is_member_of_role_nosuper(user, approver) ||
+			(!superuser_arg(GetSessionUserId()) &&
+			 is_member_of_role_nosuper(GetSessionUserId(), approver)))
+			continue;
+		temporary_level = Max(temporary_level, tlevel);
+		if (end < *until)
+			*until = end;
+	}
+	owner_spi_end(&sw);
+
+	standing = column_level >= 0 ? column_level :
+		category_level >= 0 ? category_level : CI_LEVEL_MASKED;
+	return (CiAccessLevel) Max(standing, temporary_level);
+}
+
+static void
+c3_clear_refused(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("C3 data cannot be granted the level \"clear\""),
+			 errdetail("JR/T 0171-2020 C3 data is never shown in clear in views, and is revealed only through temporary access that an approver granted."),
+			 errhint("Request it with ci.request_access(); a member of customer_info_approver approves it with ci.approve_access().")));
 }
 
 /*
@@ -164,6 +314,8 @@ change_level(FunctionCallInfo fcinfo, bool grant)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown category \"%s\"", category),
 				 errhint("JR/T 0171-2020 categories are C1, C2 and C3.")));
+	if (grant && strcmp(level, "clear") == 0 && category && strcmp(category, "C3") == 0)
+		c3_clear_refused();
 
 	values[0] = ObjectIdGetDatum(role);
 	/* the person, not a role they set: SET ROLE must not hide who it was */
@@ -188,7 +340,7 @@ change_level(FunctionCallInfo fcinfo, bool grant)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (grant && for_column &&
-		(SPI_execute_with_args("SELECT FROM ci.protected_column"
+		(SPI_execute_with_args("SELECT category FROM ci.protected_column"
 							   " WHERE relid OPERATOR(pg_catalog.=) $4::pg_catalog.regclass"
 							   " AND attname OPERATOR(pg_catalog.=) $5::pg_catalog.name",
 							   5, argtypes, values, nulls, true, 1) != SPI_OK_SELECT ||
@@ -198,6 +350,9 @@ change_level(FunctionCallInfo fcinfo, bool grant)
 				 errmsg("column \"%s\" of table \"%s\" is not protected",
 						NameStr(*PG_GETARG_NAME(3 + argoff)),
 						get_rel_name(PG_GETARG_OID(2 + argoff)))));
+	if (grant && for_column && strcmp(level, "clear") == 0 &&
+		strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "C3") == 0)
+		c3_clear_refused();
 	if (SPI_execute_with_args("DELETE FROM ci.access_level"
 							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole"
 							  " AND relid IS NOT DISTINCT FROM $4::pg_catalog.regclass"
@@ -225,5 +380,307 @@ Datum
 ci_revoke_level(PG_FUNCTION_ARGS)
 {
 	change_level(fcinfo, false);
+	PG_RETURN_VOID();
+}
+
+static void
+check_category(const char *category)
+{
+	if (strcmp(category, "C1") != 0 && strcmp(category, "C2") != 0 &&
+		strcmp(category, "C3") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown category \"%s\"", category),
+				 errhint("JR/T 0171-2020 categories are C1, C2 and C3.")));
+}
+
+static bool
+is_role_member(Oid user, const char *rolname)
+{
+	Oid			role = get_role_oid(rolname, true);
+
+	return OidIsValid(role) && has_privs_of_role(user, role);
+}
+
+/*
+ * ci.request_access(level, purpose, reason, valid_until [, category | tbl,
+ * col] [, valid_from]): a request by the current role for itself.
+ */
+Datum
+ci_request_access(PG_FUNCTION_ARGS)
+{
+	char	   *level;
+	char	   *purpose;
+	char	   *reason;
+	TimestampTz valid_until;
+	TimestampTz valid_from;
+	bool		for_column = !PG_ARGISNULL(5) || !PG_ARGISNULL(6);
+	CiUserSwitch sw;
+	Oid			argtypes[10] = {OIDOID, TEXTOID, TEXTOID, OIDOID, NAMEOID, TEXTOID,
+	TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, OIDOID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
+	int64		id;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) ||
+		PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("a request needs a level, a purpose, a reason and a time window")));
+	level = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	reason = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	valid_until = PG_GETARG_TIMESTAMPTZ(3);
+	valid_from = PG_GETARG_TIMESTAMPTZ(7);
+	if (level_from_name(level) == CI_LEVEL_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("temporary access is for the level \"clear\" or \"masked\"")));
+	if (purpose[0] == '\0' || reason[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a request needs a purpose and a reason")));
+	if (valid_until <= valid_from || valid_until <= GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the window of a request must end after it starts, and in the future")));
+	if (for_column == !PG_ARGISNULL(4) ||
+		(for_column && (PG_ARGISNULL(5) || PG_ARGISNULL(6))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a request is for a category or for one protected column (table and column)")));
+	if (!for_column)
+		check_category(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+
+	values[0] = ObjectIdGetDatum(GetUserId());
+	values[1] = CStringGetTextDatum(level);
+	if (for_column)
+	{
+		nulls[2] = 'n';
+		values[3] = PG_GETARG_DATUM(5);
+		values[4] = PG_GETARG_DATUM(6);
+	}
+	else
+	{
+		values[2] = PG_GETARG_DATUM(4);
+		nulls[3] = nulls[4] = 'n';
+	}
+	values[5] = CStringGetTextDatum(purpose);
+	values[6] = TimestampTzGetDatum(valid_from);
+	values[7] = TimestampTzGetDatum(valid_until);
+	values[8] = CStringGetTextDatum(reason);
+	values[9] = ObjectIdGetDatum(GetSessionUserId());
+
+	owner_spi_begin(&sw);
+	if (for_column &&
+		(SPI_execute_with_args("SELECT FROM ci.protected_column"
+							   " WHERE relid OPERATOR(pg_catalog.=) $4::pg_catalog.regclass"
+							   " AND attname OPERATOR(pg_catalog.=) $5",
+							   5, argtypes, values, nulls, true, 1) != SPI_OK_SELECT ||
+		 SPI_processed == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of table \"%s\" is not protected",
+						NameStr(*PG_GETARG_NAME(6)), get_rel_name(PG_GETARG_OID(5)))));
+	if (SPI_execute_with_args("INSERT INTO ci.access_request"
+							  " (role, level, category, relid, attname, purpose, valid_from,"
+							  "  valid_until, reason, requested_by)"
+							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+							  " RETURNING request_id",
+							  10, argtypes, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not record the request");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	owner_spi_end(&sw);
+	PG_RETURN_INT64(id);
+}
+
+/*
+ * Read a request (locked); its requester role and status.  An error if it
+ * does not exist.
+ */
+static void
+read_request(int64 id, Oid *role, Oid *requested_by, char **status,
+			 TimestampTz *valid_until)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(id)};
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
+
+	if (SPI_execute_with_args("SELECT role::pg_catalog.oid, requested_by::pg_catalog.oid,"
+							  " status, valid_until FROM ci.access_request"
+							  " WHERE request_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.access_request");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("access request %lld does not exist", (long long) id)));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	*role = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+	*requested_by = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+	*status = SPI_getvalue(tup, desc, 3);
+	*valid_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+}
+
+/*
+ * ci.approve_access(request_id [, approve [, note]]): a member of
+ * customer_info_approver decides a pending request -- never the requester,
+ * nor anyone who has the requester's privileges (who would get the access).
+ */
+Datum
+ci_approve_access(PG_FUNCTION_ARGS)
+{
+	Oid			user = GetUserId();
+	Oid			session = GetSessionUserId();
+	CiUserSwitch sw;
+	Oid			role;
+	Oid			requested_by;
+	char	   *status;
+	TimestampTz valid_until;
+	bool		approve;
+	Oid			argtypes[4] = {INT8OID, TEXTOID, OIDOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("request id and decision must not be null")));
+	approve = PG_GETARG_BOOL(1);
+	if (!is_role_member(user, "customer_info_approver"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to decide access requests"),
+				 errdetail("Only members of role customer_info_approver may.")));
+
+	owner_spi_begin(&sw);
+	read_request(PG_GETARG_INT64(0), &role, &requested_by, &status, &valid_until);
+	if (role == user || role == session || requested_by == session ||
+		has_privs_of_role(user, role) ||
+		(!superuser_arg(session) && has_privs_of_role(session, role)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("a request cannot be decided by its requester"),
+				 errdetail("The approver must be another person, without the privileges of role \"%s\".",
+						   GetUserNameFromId(role, false))));
+	if (strcmp(status, "pending") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("access request %lld is %s, not pending",
+						(long long) PG_GETARG_INT64(0), status)));
+	if (approve && valid_until <= GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("access request %lld has expired", (long long) PG_GETARG_INT64(0))));
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = CStringGetTextDatum(approve ? "approved" : "rejected");
+	values[2] = ObjectIdGetDatum(session);
+	if (PG_ARGISNULL(2))
+		nulls[3] = 'n';
+	else
+		values[3] = PG_GETARG_DATUM(2);
+	if (SPI_execute_with_args("UPDATE ci.access_request"
+							  " SET status = $2, decided_by = $3, decided_at = pg_catalog.now(),"
+							  "     decision_note = $4"
+							  " WHERE request_id OPERATOR(pg_catalog.=) $1",
+							  4, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not record the decision");
+	owner_spi_end(&sw);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ci.revoke_access(request_id [, note]): ends a pending or approved request
+ * now; for approvers, administrators and the requester.
+ */
+Datum
+ci_revoke_access(PG_FUNCTION_ARGS)
+{
+	Oid			user = GetUserId();
+	CiUserSwitch sw;
+	Oid			role;
+	Oid			requested_by;
+	char	   *status;
+	TimestampTz valid_until;
+	Oid			argtypes[3] = {INT8OID, OIDOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = "   ";
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("request id must not be null")));
+	owner_spi_begin(&sw);
+	read_request(PG_GETARG_INT64(0), &role, &requested_by, &status, &valid_until);
+	if (!superuser() && !has_privs_of_role(user, role) &&
+		!is_role_member(user, "customer_info_approver") &&
+		!is_role_member(user, "customer_info_admin"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to revoke access request %lld",
+						(long long) PG_GETARG_INT64(0))));
+	if (strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("access request %lld is %s", (long long) PG_GETARG_INT64(0), status)));
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = ObjectIdGetDatum(GetSessionUserId());
+	if (PG_ARGISNULL(1))
+		nulls[2] = 'n';
+	else
+		values[2] = PG_GETARG_DATUM(1);
+	if (SPI_execute_with_args("UPDATE ci.access_request"
+							  " SET status = 'revoked', revoked_by = $2, revoked_at = pg_catalog.now(),"
+							  "     decision_note = coalesce($3, decision_note)"
+							  " WHERE request_id OPERATOR(pg_catalog.=) $1",
+							  3, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not record the revocation");
+	owner_spi_end(&sw);
+	PG_RETURN_VOID();
+}
+
+static void
+change_purpose(FunctionCallInfo fcinfo, bool allow)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[3] = {OIDOID, TEXTOID, OIDOID};
+	Datum		values[3];
+	char	   *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	ci_require_admin(allow ? "allow purposes" : "disallow purposes");
+	if (purpose[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a purpose must not be empty")));
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = ObjectIdGetDatum(GetSessionUserId());
+	owner_spi_begin(&sw);
+	if (SPI_execute_with_args(allow ?
+							  "INSERT INTO ci.role_purpose (role, purpose, allowed_by)"
+							  " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING" :
+							  "DELETE FROM ci.role_purpose"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole"
+							  " AND purpose OPERATOR(pg_catalog.=) $2",
+							  allow ? 3 : 2, argtypes, values, NULL, false, 0) < 0)
+		elog(ERROR, "could not update ci.role_purpose");
+	owner_spi_end(&sw);
+}
+
+Datum
+ci_allow_purpose(PG_FUNCTION_ARGS)
+{
+	change_purpose(fcinfo, true);
+	PG_RETURN_VOID();
+}
+
+Datum
+ci_disallow_purpose(PG_FUNCTION_ARGS)
+{
+	change_purpose(fcinfo, false);
 	PG_RETURN_VOID();
 }

@@ -8,6 +8,8 @@
 #ifndef CI_ACCESS_H
 #define CI_ACCESS_H
 
+#include "datatype/timestamp.h"
+
 typedef enum CiAccessLevel
 {
 	CI_LEVEL_NONE = 0,
@@ -16,6 +18,9 @@ typedef enum CiAccessLevel
 } CiAccessLevel;
 
 extern CiAccessLevel ci_access_level(Oid relid, const char *attname,
-									 const char *category);
+									 const char *category, TimestampTz *until);
+extern void ci_access_init(void);
+extern const char *ci_session_purpose(void);
+extern void ci_check_purpose(void);
 
 #endif							/* CI_ACCESS_H */

@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "access.h"
 #include "keys.h"
 #include "views.h"
 
@@ -39,6 +40,7 @@ _PG_init(void)
 
 	ci_keys_init();
 	ci_views_init();
+	ci_access_init();
 	MarkGUCPrefixReserved("customer_info");
 	ci_keys_load_root();
 }

@@ -54,6 +54,7 @@
 #include "utils/rel.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 #include "utils/uuid.h"
 
@@ -1558,7 +1559,9 @@ typedef struct RevealState
 	bool		keyargs_checked;	/* ci_reveal_key's argument types */
 	bool		allowed;		/* userid may reveal it, as of ... */
 	Oid			userid;
-	uint64		allowed_generation; /* ... this generation */
+	uint64		allowed_generation; /* ... this generation, ... */
+	TimestampTz allowed_until;	/* ... until then (temporary access) ... */
+	char	   *allowed_purpose;	/* ... with this purpose declared */
 	StringInfoData key;
 	StringInfoData aad;
 	uint8	   *env;
@@ -1644,25 +1647,42 @@ reveal_resolve(FunctionCallInfo fcinfo, Oid typid, int32 typmod, Oid relid,
 	return st;
 }
 
-/* May the current role reveal the resolved column? */
+/*
+ * May the current role reveal the resolved column?  With the purpose the
+ * session declares, which must be one the role may declare.
+ */
 static bool
-reveal_allowed(RevealState *st)
+reveal_allowed(FunctionCallInfo fcinfo, RevealState *st)
 {
 	Oid			userid = GetUserId();
+	const char *purpose = ci_session_purpose();
+	TimestampTz until;
 
 	if (unprotect_relid == st->relid &&
 		strcmp(NameStr(unprotect_attname), NameStr(st->pc->attname)) == 0)
 		return true;
 	if (st->allowed && st->userid == userid &&
-		st->allowed_generation == policy_generation)
+		st->allowed_generation == policy_generation &&
+		GetCurrentStatementStartTimestamp() < st->allowed_until &&
+		strcmp(st->allowed_purpose, purpose) == 0)
 		return true;
 	st->allowed = false;
-	if (!superuser() &&
-		ci_access_level(st->relid, NameStr(st->pc->attname), st->pc->category) != CI_LEVEL_CLEAR)
-		return false;
+	if (superuser())
+		until = DT_NOEND;
+	else
+	{
+		ci_check_purpose();
+		if (ci_access_level(st->relid, NameStr(st->pc->attname), st->pc->category,
+							&until) != CI_LEVEL_CLEAR)
+			return false;
+	}
+	if (st->allowed_purpose != NULL)
+		pfree(st->allowed_purpose);
+	st->allowed_purpose = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, purpose);
 	st->allowed = true;
 	st->userid = userid;
 	st->allowed_generation = policy_generation;
+	st->allowed_until = until;
 	return true;
 }
 
@@ -1735,12 +1755,14 @@ reveal_enter(FunctionCallInfo fcinfo, Oid typid, int32 typmod, Oid relid,
 		st->generation != policy_generation ||
 		strcmp(NameStr(st->attname), attname) != 0)
 		st = reveal_resolve(fcinfo, typid, typmod, relid, attname);
-	if (!reveal_allowed(st))
+	if (!reveal_allowed(fcinfo, st))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to reveal column \"%s\" of table \"%s\"",
 						attname, get_rel_name(st->relid)),
-				 errhint("A member of customer_info_admin can grant the level \"clear\" with ci.grant_level().")));
+				 strcmp(st->pc->category, "C3") == 0 ?
+				 errhint("C3 data is revealed only through temporary access: ask for it with ci.request_access().") :
+				 errhint("A member of customer_info_admin can grant the level \"clear\" with ci.grant_level(), or an approver approve a request made with ci.request_access().")));
 	return st;
 }
 

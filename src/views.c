@@ -488,9 +488,17 @@ ci_level(PG_FUNCTION_ARGS)
 	PolicyColumn *pc = policy_column_named(cols, attname);
 	CiAccessLevel level;
 
+	TimestampTz until;
+
 	if (pc == NULL)
 		PG_RETURN_TEXT_P(cstring_to_text("clear"));
-	level = superuser() ? CI_LEVEL_CLEAR : ci_access_level(relid, attname, pc->category);
+	if (superuser())
+		level = CI_LEVEL_CLEAR;
+	else
+	{
+		ci_check_purpose();
+		level = ci_access_level(relid, attname, pc->category, &until);
+	}
 	if (for_view && level == CI_LEVEL_CLEAR && strcmp(pc->category, "C3") == 0)
 		level = CI_LEVEL_MASKED;
 	PG_RETURN_TEXT_P(cstring_to_text(level == CI_LEVEL_CLEAR ? "clear" :

@@ -1,0 +1,172 @@
+--
+-- access: temporary access with approval, purposes of use, and the
+-- exposure report.
+--
+SET client_min_messages = warning;
+CREATE ROLE regress_ac_admin LOGIN IN ROLE customer_info_admin;
+CREATE ROLE regress_ac_approver LOGIN IN ROLE customer_info_approver;
+CREATE ROLE regress_ac_team NOLOGIN;
+CREATE ROLE regress_ac_clerk LOGIN IN ROLE regress_ac_team;
+-- an approver who is also in the clerk's team
+CREATE ROLE regress_ac_both LOGIN IN ROLE customer_info_approver, regress_ac_team;
+CREATE ROLE regress_ac_other LOGIN;
+RESET client_min_messages;
+CREATE TABLE ac_customers (id int PRIMARY KEY, id_number text, mobile text);
+INSERT INTO ac_customers VALUES
+	(1, '11010519491231002X', '13800138000'),
+	(2, '440305199002280028', '15012345678');
+SELECT ci.protect('ac_customers', 'id_number', 'cn_id', 'C3');
+SELECT ci.protect('ac_customers', 'mobile', 'cn_mobile', 'C2');
+GRANT SELECT ON ac_customers TO regress_ac_team;
+GRANT USAGE ON SCHEMA masked TO regress_ac_team, regress_ac_other;
+GRANT SELECT ON masked.ac_customers TO regress_ac_team, regress_ac_other;
+
+-- C3 data is never granted "clear" for good, by category or by column.
+SET ROLE regress_ac_admin;
+SELECT ci.grant_level('regress_ac_team', 'clear', 'C3');
+SELECT ci.grant_level('regress_ac_team', 'clear', tbl => 'ac_customers', col => 'id_number');
+RESET ROLE;
+
+-- A request, for the team, with a purpose, a window and a reason.
+SET SESSION AUTHORIZATION regress_ac_clerk;
+SET ROLE regress_ac_team;
+SELECT ci.request_access('clear', 'aml_investigation', 'case 2026-117: verify identity',
+                         now() + interval '1 hour', tbl => 'ac_customers', col => 'id_number')
+       AS req1 \gset
+RESET ROLE;
+-- requests that make no sense
+SELECT ci.request_access('none', 'x', 'y', now() + interval '1 hour', 'C2');
+SELECT ci.request_access('clear', '', 'y', now() + interval '1 hour', 'C2');
+SELECT ci.request_access('clear', 'x', 'y', now() - interval '1 hour', 'C2');
+SELECT ci.request_access('clear', 'x', 'y', now() + interval '1 hour');
+SELECT ci.request_access('clear', 'x', 'y', now() + interval '1 hour', 'C9');
+SELECT ci.request_access('clear', 'x', 'y', now() + interval '1 hour',
+                         tbl => 'ac_customers', col => 'no_such_column');
+SELECT ci.request_access('clear', 'x', NULL, now() + interval '1 hour', 'C2');
+-- the requester can neither approve nor see others' requests
+SELECT ci.approve_access(:req1);
+SELECT role, level, attname, purpose, state FROM ci.access_requests;
+-- until it is approved, nothing changes
+SET customer_info.purpose = 'aml_investigation';
+SELECT ci.reveal(c, 'id_number') FROM ac_customers c WHERE id = 1;
+RESET SESSION AUTHORIZATION;
+
+-- Approval: only an approver, never the requester nor whoever can act as it.
+SET SESSION AUTHORIZATION regress_ac_other;
+SELECT ci.approve_access(:req1);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ac_both;
+SELECT ci.approve_access(:req1);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ac_approver;
+SELECT ci.approve_access(:req1, note => 'case file checked');
+SELECT ci.approve_access(:req1);
+SELECT ci.approve_access(-1);
+RESET SESSION AUTHORIZATION;
+
+-- The access holds for the request's purpose, through ci.reveal; a view
+-- still shows C3 data masked.
+SET SESSION AUTHORIZATION regress_ac_clerk;
+RESET customer_info.purpose;
+SELECT ci.reveal(c, 'id_number') FROM ac_customers c WHERE id = 1;
+SET customer_info.purpose = 'marketing';
+SELECT ci.reveal(c, 'id_number') FROM ac_customers c WHERE id = 1;
+SET customer_info.purpose = 'aml_investigation';
+SELECT ci.reveal(c, 'id_number') FROM ac_customers c WHERE id = 1;
+SELECT id_number FROM masked.ac_customers WHERE id = 1;
+-- only for the column asked for
+SELECT ci.reveal(c, 'mobile') FROM ac_customers c WHERE id = 1;
+RESET SESSION AUTHORIZATION;
+
+-- Revoked early: it ends at once.
+SET SESSION AUTHORIZATION regress_ac_approver;
+SELECT ci.revoke_access(:req1, 'case closed');
+SELECT ci.revoke_access(:req1);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ac_clerk;
+SET customer_info.purpose = 'aml_investigation';
+SELECT ci.reveal(c, 'id_number') FROM ac_customers c WHERE id = 1;
+RESET SESSION AUTHORIZATION;
+
+-- Expiry: a window that ends ends the access by itself.
+SET SESSION AUTHORIZATION regress_ac_clerk;
+SELECT ci.request_access('clear', 'aml_investigation', 'short look',
+                         clock_timestamp() + interval '2 seconds', 'C2') AS req2 \gset
+SELECT ci.request_access('clear', 'marketing', 'campaign', now() + interval '1 day', 'C2')
+       AS req3 \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ac_approver;
+SELECT ci.approve_access(:req2);
+SELECT ci.approve_access(:req3, false, 'no consent for marketing');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ac_clerk;
+SET customer_info.purpose = 'aml_investigation';
+SELECT ci.reveal(c, 'mobile') FROM ac_customers c WHERE id = 1;
+SELECT pg_sleep(2.5);
+SELECT ci.reveal(c, 'mobile') FROM ac_customers c WHERE id = 1;
+-- the requester sees its requests and how they ended
+SELECT request_id - :req1 AS n, level, coalesce(category, attname) AS what, purpose, state,
+       decided_by, decision_note, revoked_by
+  FROM ci.access_requests ORDER BY request_id;
+-- the table itself is closed to it
+SELECT count(*) FROM ci.access_request;
+UPDATE ci.access_request SET status = 'approved';
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ac_other;
+SELECT count(*) AS others_requests_seen FROM ci.access_requests;
+RESET SESSION AUTHORIZATION;
+
+-- Purposes: a role with allowed purposes must declare one of them.
+SET ROLE regress_ac_admin;
+SELECT ci.grant_level('regress_ac_team', 'clear', 'C2');
+SELECT ci.allow_purpose('regress_ac_team', 'service');
+SELECT ci.allow_purpose('regress_ac_team', 'aml_investigation');
+SELECT ci.allow_purpose('regress_ac_team', '');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_ac_clerk;
+RESET customer_info.purpose;
+SELECT mobile FROM masked.ac_customers WHERE id = 1;
+SET customer_info.purpose = 'marketing';
+SELECT mobile FROM masked.ac_customers WHERE id = 1;
+SELECT ci.reveal(c, 'mobile') FROM ac_customers c WHERE id = 1;
+SET customer_info.purpose = 'service';
+SELECT mobile FROM masked.ac_customers WHERE id = 1;
+SELECT ci.reveal(c, 'mobile') FROM ac_customers c WHERE id = 1;
+-- nor can it widen its own purposes
+SELECT ci.allow_purpose('regress_ac_clerk', 'marketing');
+RESET SESSION AUTHORIZATION;
+-- a role with no purposes listed is not restricted
+SET SESSION AUTHORIZATION regress_ac_other;
+SET customer_info.purpose = 'anything';
+SELECT mobile FROM masked.ac_customers WHERE id = 1;
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_ac_admin;
+SELECT ci.disallow_purpose('regress_ac_team', 'service');
+SELECT role, purpose FROM ci.role_purpose ORDER BY 1, 2;
+RESET ROLE;
+
+-- The exposure report: who reads protected tables directly and why,
+-- standing and temporary levels (clear on C2 flagged).
+SET ROLE regress_ac_admin;
+SELECT finding, role, tbl, col FROM ci.exposure_report()
+ WHERE (role IS NULL OR role NOT IN (SELECT rolname FROM pg_roles WHERE rolsuper))
+   AND (tbl IS NULL OR tbl = 'ac_customers'::regclass);
+RESET ROLE;
+SET ROLE regress_ac_clerk;
+SELECT * FROM ci.exposure_report();
+RESET ROLE;
+
+SET ROLE regress_ac_admin;
+SELECT ci.revoke_level('regress_ac_team', 'C2');
+SELECT ci.disallow_purpose('regress_ac_team', 'aml_investigation');
+RESET ROLE;
+DROP TABLE ac_customers;
+DELETE FROM ci.access_request WHERE role::oid IN
+	(SELECT oid FROM pg_roles WHERE rolname LIKE 'regress_ac_%');
+REVOKE USAGE ON SCHEMA masked FROM regress_ac_team, regress_ac_other;
+DROP ROLE regress_ac_admin;
+DROP ROLE regress_ac_approver;
+DROP ROLE regress_ac_clerk;
+DROP ROLE regress_ac_both;
+DROP ROLE regress_ac_other;
+DROP ROLE regress_ac_team;
