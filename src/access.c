@@ -205,11 +205,11 @@ ci_access_level(Oid relid, const char *attname, const char *category,
 	 * declared; the level holds until the first of them ends.
 	 */
 	if (SPI_execute_with_args("SELECT role::pg_catalog.oid, level, valid_until,"
-							  " decided_by::pg_catalog.oid"
+							  " decided_by::pg_catalog.oid, valid_from,"
+							  " valid_from OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()"
 							  " FROM ci.access_request"
 							  " WHERE status OPERATOR(pg_catalog.=) 'approved'"
 							  "   AND purpose OPERATOR(pg_catalog.=) $4"
-							  "   AND valid_from OPERATOR(pg_catalog.<=) pg_catalog.statement_timestamp()"
 							  "   AND valid_until OPERATOR(pg_catalog.>) pg_catalog.statement_timestamp()"
 							  "   AND ((relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 							  "         AND attname OPERATOR(pg_catalog.=) $2::pg_catalog.name)"
@@ -225,9 +225,18 @@ ci_access_level(Oid relid, const char *attname, const char *category,
 		int			tlevel = level_from_name(TextDatumGetCString(SPI_getbinval(tup, desc, 2, &isnull)));
 		TimestampTz end = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
 		Oid			approver = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		TimestampTz start = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+		bool		upcoming = DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull));
 
 		if (!has_privs_of_role(user, role))
 			continue;
+		/* not open yet: whoever remembers the answer must ask again then */
+		if (upcoming)
+		{
+			if (start < *until)
+				*until = start;
+			continue;
+		}
 		/* nor does an approval count for its approver */
 		if (is_member_of_role_nosuper(user, approver) ||
 			(!superuser_arg(GetSessionUserId()) &&

@@ -43,18 +43,29 @@ static EVP_CIPHER *aes_gcm;
 static EVP_CIPHER *sm4_ctr;
 static EVP_MAC *hmac;
 static EVP_KDF *hkdf;
-static EVP_CIPHER_CTX *cipher_ctx;
 static EVP_MAC_CTX *mac_ctx;
 
 /*
- * What cipher_ctx was last keyed with, so that a run of operations under
- * one key skips the key schedule; and the SM suite's subkeys of the last
- * key, so that HKDF runs once per key rather than once per value.
+ * Keyed cipher contexts, one per (cipher, direction, key) recently used,
+ * so that operations that alternate between a few keys (the columns of a
+ * row) skip the key schedule; cipher_init() points cipher_ctx at the one
+ * in use.  And the SM suite's subkeys of the last key, so that HKDF runs
+ * once per key rather than once per value.
  */
-static const EVP_CIPHER *ctx_cipher;
-static int	ctx_encrypting;
+#define CIPHER_SLOTS 8
+
+typedef struct CipherSlot
+{
+	EVP_CIPHER_CTX *ctx;
+	const EVP_CIPHER *cipher;	/* NULL: not keyed */
+	int			encrypting;
+	uint8_t		key[CI_KEY_LEN];
+} CipherSlot;
+
+static CipherSlot cipher_slots[CIPHER_SLOTS];
+static int	cipher_next = 0;
+static EVP_CIPHER_CTX *cipher_ctx;
 static int	mac_suite;			/* digest mac_ctx is set up for, or 0 */
-static uint8_t ctx_key[CI_KEY_LEN];
 static bool sm_cached;
 static uint8_t sm_key[CI_KEY_LEN];
 static uint8_t sm_enc_key[16];
@@ -96,10 +107,14 @@ crypto_init(void)
 		hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	if (hkdf == NULL)
 		hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-	if (cipher_ctx == NULL)
-		cipher_ctx = EVP_CIPHER_CTX_new();
-	if (aes_gcm == NULL || sm4_ctr == NULL || hmac == NULL || hkdf == NULL ||
-		cipher_ctx == NULL)
+	for (int i = 0; i < CIPHER_SLOTS; i++)
+	{
+		if (cipher_slots[i].ctx == NULL)
+			cipher_slots[i].ctx = EVP_CIPHER_CTX_new();
+		if (cipher_slots[i].ctx == NULL)
+			return false;
+	}
+	if (aes_gcm == NULL || sm4_ctr == NULL || hmac == NULL || hkdf == NULL)
 		return false;
 	mac_ctx = EVP_MAC_CTX_new(hmac);
 	return mac_ctx != NULL;
@@ -203,23 +218,36 @@ ci_blind_index(CiSuite suite, const uint8_t *key, const uint8_t *msg,
 }
 
 /*
- * (Re)key cipher_ctx for cipher and direction with key, unless it already
- * is, and set the IV.  Key and IV lengths are the cipher's.
+ * Point cipher_ctx at a context keyed for cipher and direction with key
+ * (keying the least recently keyed one if none is), and set the IV.  Key
+ * and IV lengths are the cipher's.
  */
 static bool
 cipher_init(const EVP_CIPHER *cipher, int enc, const uint8_t *key,
 			size_t keylen, const uint8_t *iv)
 {
-	if (ctx_cipher == cipher && ctx_encrypting == enc &&
-		CRYPTO_memcmp(ctx_key, key, keylen) == 0)
-		return EVP_CipherInit_ex2(cipher_ctx, NULL, NULL, iv, enc, NULL) == 1;
+	CipherSlot *slot;
 
-	ctx_cipher = NULL;
+	for (int i = 0; i < CIPHER_SLOTS; i++)
+	{
+		slot = &cipher_slots[i];
+		if (slot->cipher == cipher && slot->encrypting == enc &&
+			CRYPTO_memcmp(slot->key, key, keylen) == 0)
+		{
+			cipher_ctx = slot->ctx;
+			return EVP_CipherInit_ex2(cipher_ctx, NULL, NULL, iv, enc, NULL) == 1;
+		}
+	}
+	slot = &cipher_slots[cipher_next];
+	cipher_next = (cipher_next + 1) % CIPHER_SLOTS;
+	slot->cipher = NULL;
+	OPENSSL_cleanse(slot->key, sizeof(slot->key));
+	cipher_ctx = slot->ctx;
 	if (EVP_CipherInit_ex2(cipher_ctx, cipher, key, iv, enc, NULL) != 1)
 		return false;
-	ctx_cipher = cipher;
-	ctx_encrypting = enc;
-	memcpy(ctx_key, key, keylen);
+	slot->cipher = cipher;
+	slot->encrypting = enc;
+	memcpy(slot->key, key, keylen);
 	return true;
 }
 

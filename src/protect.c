@@ -240,11 +240,34 @@ policy_cache_invalidate(Datum arg pg_attribute_unused(), Oid relid)
 	MemoryContextReset(policy_context);
 }
 
+
 static void
 membership_changed(Datum arg pg_attribute_unused(), int cacheid pg_attribute_unused(),
 				   uint32 hashvalue pg_attribute_unused())
 {
 	policy_generation++;
+}
+
+/* The invalidations that make cached policy, levels and keys stale. */
+static void
+register_policy_callbacks(void)
+{
+	static bool registered = false;
+
+	if (registered)
+		return;
+	CacheRegisterRelcacheCallback(policy_cache_invalidate, (Datum) 0);
+	/* role membership decides levels: its changes count too */
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, membership_changed, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, membership_changed, (Datum) 0);
+	registered = true;
+}
+
+uint64
+ci_policy_generation(void)
+{
+	register_policy_callbacks();
+	return policy_generation;
 }
 
 static CiKind
@@ -444,16 +467,7 @@ copy_policy(const TablePolicy *src, MemoryContext cxt)
 static TablePolicy *
 get_policy(Oid relid)
 {
-	static bool registered = false;
-
-	if (!registered)
-	{
-		CacheRegisterRelcacheCallback(policy_cache_invalidate, (Datum) 0);
-		/* role membership decides levels: its changes count too */
-		CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, membership_changed, (Datum) 0);
-		CacheRegisterSyscacheCallback(AUTHOID, membership_changed, (Datum) 0);
-		registered = true;
-	}
+	register_policy_callbacks();
 	if (policy_context == NULL)
 		policy_context = AllocSetContextCreate(TopMemoryContext,
 											   "customer_info policy",

@@ -43,6 +43,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 
@@ -415,14 +416,18 @@ refresh_view(Oid relid, List *grants)
 			appendStringInfo(&sql, "t.%s", qname);
 			continue;
 		}
+		/* the levels are InitPlans: evaluated once per query */
 		appendStringInfo(&sql,
-						 "CASE (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
-						 " %s::pg_catalog.name, true))"
-						 " WHEN 'clear' THEN ci.reveal(%u::pg_catalog.oid::pg_catalog.regclass,"
+						 "CASE WHEN (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
+						 " %s::pg_catalog.name, true) OPERATOR(pg_catalog.=) 'clear')"
+						 " THEN ci.reveal(%u::pg_catalog.oid::pg_catalog.regclass,"
 						 " %s::pg_catalog.name, t.%s%s)"
-						 " WHEN 'masked' THEN t.%s END AS %s",
+						 " WHEN (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
+						 " %s::pg_catalog.name, true) OPERATOR(pg_catalog.=) 'masked')"
+						 " THEN t.%s END AS %s",
 						 relid, quote_literal_cstr(name),
 						 relid, quote_literal_cstr(name), qname, pkargs.data,
+						 relid, quote_literal_cstr(name),
 						 quote_identifier(pc->mask_attname), qname);
 	}
 	appendStringInfo(&sql, " FROM %s t", qrel);
@@ -477,30 +482,92 @@ ci_refresh_masked_view(PG_FUNCTION_ARGS)
  * ci.level(tbl, col [, for_view]): the level the current role holds on a
  * column: 'clear', 'masked' or 'none'; 'clear' for a column that is not
  * protected.  For views, C3 data is at most 'masked'.
+ *
+ * A view asks once per query and column; answers are kept per backend
+ * (for the role, the declared purpose, until the next invalidation and no
+ * longer than temporary access lasts), so that point queries on a view do
+ * not read the policy tables every time.
  */
-Datum
-ci_level(PG_FUNCTION_ARGS)
+#define LEVEL_SLOTS 64
+#define LEVEL_PURPOSE_LEN 64
+
+typedef struct LevelSlot
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *attname = NameStr(*PG_GETARG_NAME(1));
-	bool		for_view = PG_GETARG_BOOL(2);
-	List	   *cols = policy_columns(relid);
-	PolicyColumn *pc = policy_column_named(cols, attname);
-	CiAccessLevel level;
-
+	Oid			relid;			/* InvalidOid: empty */
+	NameData	attname;
+	bool		for_view;
+	Oid			userid;
+	uint64		generation;
 	TimestampTz until;
+	char		purpose[LEVEL_PURPOSE_LEN];
+	CiAccessLevel level;
+} LevelSlot;
 
+static LevelSlot level_slots[LEVEL_SLOTS];
+static int	level_next = 0;
+
+static CiAccessLevel
+level_of(Oid relid, const char *attname, bool for_view)
+{
+	Oid			userid = GetUserId();
+	const char *purpose = ci_session_purpose();
+	uint64		generation;
+	List	   *cols;
+	PolicyColumn *pc;
+	CiAccessLevel level;
+	TimestampTz until = DT_NOEND;
+	LevelSlot  *slot;
+
+	/* see any revoke or policy change committed meanwhile */
+	AcceptInvalidationMessages();
+	generation = ci_policy_generation();
+	for (int i = 0; i < LEVEL_SLOTS; i++)
+	{
+		slot = &level_slots[i];
+		if (slot->relid == relid && slot->for_view == for_view &&
+			slot->userid == userid && slot->generation == generation &&
+			GetCurrentStatementStartTimestamp() < slot->until &&
+			strcmp(NameStr(slot->attname), attname) == 0 &&
+			strcmp(slot->purpose, purpose) == 0)
+			return slot->level;
+	}
+
+	cols = policy_columns(relid);
+	pc = policy_column_named(cols, attname);
 	if (pc == NULL)
-		PG_RETURN_TEXT_P(cstring_to_text("clear"));
-	if (superuser())
+		level = CI_LEVEL_CLEAR;
+	else if (superuser())
 		level = CI_LEVEL_CLEAR;
 	else
 	{
 		ci_check_purpose();
 		level = ci_access_level(relid, attname, pc->category, &until);
 	}
-	if (for_view && level == CI_LEVEL_CLEAR && strcmp(pc->category, "C3") == 0)
+	if (pc != NULL && for_view && level == CI_LEVEL_CLEAR && strcmp(pc->category, "C3") == 0)
 		level = CI_LEVEL_MASKED;
+
+	if (strlen(purpose) < LEVEL_PURPOSE_LEN && generation == ci_policy_generation())
+	{
+		slot = &level_slots[level_next];
+		level_next = (level_next + 1) % LEVEL_SLOTS;
+		slot->relid = relid;
+		namestrcpy(&slot->attname, attname);
+		slot->for_view = for_view;
+		slot->userid = userid;
+		slot->generation = generation;
+		slot->until = until;
+		strlcpy(slot->purpose, purpose, LEVEL_PURPOSE_LEN);
+		slot->level = level;
+	}
+	return level;
+}
+
+Datum
+ci_level(PG_FUNCTION_ARGS)
+{
+	CiAccessLevel level = level_of(PG_GETARG_OID(0), NameStr(*PG_GETARG_NAME(1)),
+								   PG_GETARG_BOOL(2));
+
 	PG_RETURN_TEXT_P(cstring_to_text(level == CI_LEVEL_CLEAR ? "clear" :
 									 level == CI_LEVEL_MASKED ? "masked" : "none"));
 }

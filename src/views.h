@@ -16,6 +16,9 @@
 extern int	ci_internal_ddl;
 
 extern void ci_views_init(void);
+
+/* protect.c: bumped by every invalidation that can change a policy */
+extern uint64 ci_policy_generation(void);
 extern List *ci_detach_view(Oid relid);
 extern void ci_attach_view(Oid relid, List *grants);
 
