@@ -59,6 +59,7 @@ typedef struct CipherSlot
 	EVP_CIPHER_CTX *ctx;
 	const EVP_CIPHER *cipher;	/* NULL: not keyed */
 	int			encrypting;
+	uint64_t	hint;			/* the key's first bytes: a quick mismatch */
 	uint8_t		key[CI_KEY_LEN];
 } CipherSlot;
 
@@ -227,11 +228,13 @@ cipher_init(const EVP_CIPHER *cipher, int enc, const uint8_t *key,
 			size_t keylen, const uint8_t *iv)
 {
 	CipherSlot *slot;
+	uint64_t	hint;
 
+	memcpy(&hint, key, sizeof(hint));
 	for (int i = 0; i < CIPHER_SLOTS; i++)
 	{
 		slot = &cipher_slots[i];
-		if (slot->cipher == cipher && slot->encrypting == enc &&
+		if (slot->cipher == cipher && slot->encrypting == enc && slot->hint == hint &&
 			CRYPTO_memcmp(slot->key, key, keylen) == 0)
 		{
 			cipher_ctx = slot->ctx;
@@ -247,6 +250,7 @@ cipher_init(const EVP_CIPHER *cipher, int enc, const uint8_t *key,
 		return false;
 	slot->cipher = cipher;
 	slot->encrypting = enc;
+	slot->hint = hint;
 	memcpy(slot->key, key, keylen);
 	return true;
 }

@@ -649,6 +649,20 @@ column_subkey(const ProtectedColumn *pc, const CiDataKey *dk)
 	return slot->subkey;
 }
 
+/*
+ * A column's subkey under the data key of the last envelope a call site
+ * opened: a run of values under one key skips the key lookups.  Wiped with
+ * the call site's state.
+ */
+typedef struct SubkeyMemo
+{
+	bool		valid;
+	int32		key_id;
+	CiSuite		suite;
+	uint64		generation;		/* ci_key_cache_generation() */
+	uint8		subkey[CI_KEY_LEN];
+} SubkeyMemo;
+
 /* Room enough to decode len characters of base64. */
 #define DECODED_ROOM(len) ((len) / 4 * 3 + 3)
 
@@ -696,7 +710,7 @@ decode_envelope(const char *s, size_t len, size_t *envlen)
  */
 static CiOpenStatus
 open_envelope_into(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
-				   StringInfo aad, uint8 *pt)
+				   StringInfo aad, uint8 *pt, SubkeyMemo *memo)
 {
 	CiEnvelopeHeader header;
 	CiDataKey	dk;
@@ -705,17 +719,36 @@ open_envelope_into(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
 	status = ci_envelope_header(env, envlen, &header);
 	if (status != CI_OPEN_OK)
 		return status;
-	dk = *ci_data_key((int32) header.key_id);
-	if (header.suite != dk.suite)
+	if (memo == NULL || !memo->valid || memo->key_id != (int32) header.key_id ||
+		memo->generation != ci_key_cache_generation())
 	{
-		/* the header's suite byte is not the key's: tampered */
+		dk = *ci_data_key((int32) header.key_id);
+		if (memo == NULL)
+		{
+			if (header.suite != dk.suite)
+			{
+				/* the header's suite byte is not the key's: tampered */
+				explicit_bzero(&dk, sizeof(dk));
+				return CI_OPEN_AUTH_FAILED;
+			}
+			status = ci_envelope_open(column_subkey(pc, &dk), (const uint8 *) aad->data,
+									  aad->len, env, envlen, pt);
+			explicit_bzero(&dk, sizeof(dk));
+			return status;
+		}
+		memo->valid = false;
+		memo->key_id = dk.key_id;
+		memo->suite = dk.suite;
+		memo->generation = ci_key_cache_generation();
+		memcpy(memo->subkey, column_subkey(pc, &dk), CI_KEY_LEN);
+		memo->valid = true;
 		explicit_bzero(&dk, sizeof(dk));
-		return CI_OPEN_AUTH_FAILED;
 	}
-	status = ci_envelope_open(column_subkey(pc, &dk), (const uint8 *) aad->data,
-							  aad->len, env, envlen, pt);
-	explicit_bzero(&dk, sizeof(dk));
-	return status;
+	/* the header's suite byte must be the key's, or it was tampered with */
+	if (header.suite != memo->suite)
+		return CI_OPEN_AUTH_FAILED;
+	return ci_envelope_open(memo->subkey, (const uint8 *) aad->data, aad->len,
+							env, envlen, pt);
 }
 
 /*
@@ -728,7 +761,7 @@ open_envelope(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
 {
 	char	   *pt = palloc(envlen - CI_ENVELOPE_OVERHEAD + 1);
 
-	*status = open_envelope_into(pc, env, envlen, aad, (uint8 *) pt);
+	*status = open_envelope_into(pc, env, envlen, aad, (uint8 *) pt, NULL);
 	if (*status != CI_OPEN_OK)
 	{
 		pfree(pt);
@@ -1580,6 +1613,7 @@ typedef struct RevealState
 	StringInfoData aad;
 	uint8	   *env;
 	size_t		envroom;
+	SubkeyMemo	memo;
 	MemoryContextCallback wipe;
 } RevealState;
 
@@ -1591,6 +1625,7 @@ reveal_state_wipe(void *arg)
 	if (st->tp != NULL && st->tp->columns != NULL)
 		explicit_bzero(st->tp->columns, sizeof(ProtectedColumn) * st->tp->ncolumns);
 	st->tp = NULL;
+	explicit_bzero(&st->memo, sizeof(st->memo));
 }
 
 /*
@@ -1729,7 +1764,7 @@ reveal_open(FunctionCallInfo fcinfo, RevealState *st, text *txt)
 		/* the plaintext goes straight into the result */
 		result = palloc(VARHDRSZ + envlen - CI_ENVELOPE_OVERHEAD);
 		status = open_envelope_into(st->pc, st->env, envlen, &st->aad,
-									(uint8 *) VARDATA(result));
+									(uint8 *) VARDATA(result), &st->memo);
 		if (status != CI_OPEN_OK)
 		{
 			pfree(result);
