@@ -739,12 +739,14 @@ CREATE TABLE ci.protected_column (
 	attname		name NOT NULL,
 	column_id	uuid NOT NULL UNIQUE DEFAULT pg_catalog.gen_random_uuid(),
 	kind		text NOT NULL CHECK (kind IN ('cn_id', 'uscc', 'cn_mobile', 'bank_card',
-											  'email', 'name', 'address', 'text')),
+											  'email', 'name', 'address', 'text',
+											  'birth_date', 'amount')),
 	category	text NOT NULL CHECK (category IN ('C1', 'C2', 'C3')),
 	searchable	boolean NOT NULL,
 	index_attname name,
 	index_key	bytea,
 	mask_attname name NOT NULL,
+	encrypted	boolean NOT NULL DEFAULT true,
 	protected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (relid, attname),
 	CHECK (searchable = (index_attname IS NOT NULL AND index_key IS NOT NULL))
@@ -754,7 +756,7 @@ COMMENT ON TABLE ci.protected_column IS
 SELECT pg_catalog.pg_extension_config_dump('ci.protected_column', '');
 REVOKE ALL ON ci.protected_column FROM PUBLIC;
 GRANT SELECT (relid, attname, kind, category, searchable, index_attname, mask_attname,
-			  protected_at)
+			  encrypted, protected_at)
 	ON ci.protected_column TO customer_info_admin;
 
 CREATE TABLE ci.access_level (
@@ -805,14 +807,15 @@ COMMENT ON FUNCTION ci.protect_trigger() IS
 CREATE FUNCTION ci.protect(tbl regclass, col name, kind text,
 						   category text DEFAULT 'C2',
 						   searchable boolean DEFAULT false,
-						   encrypt_existing boolean DEFAULT true)
+						   encrypt_existing boolean DEFAULT true,
+						   encrypted boolean DEFAULT true)
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_protect'
 	LANGUAGE C STRICT;
-COMMENT ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean) IS
-	'encrypts a column, validating by kind; searchable adds a blind index <col>_bidx; existing values are encrypted at once, or with encrypt_existing => false left for CALL ci.reencrypt() (committed batches)';
-REVOKE ALL ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean) TO customer_info_admin;
+COMMENT ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean) IS
+	'classifies a column and (unless encrypted => false) encrypts it, validating by kind; its masked form is kept beside it; searchable adds a blind index <col>_bidx; existing values are encrypted at once, or with encrypt_existing => false left for CALL ci.reencrypt() (committed batches)';
+REVOKE ALL ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean) TO customer_info_admin;
 
 CREATE FUNCTION ci.unprotect(tbl regclass, col name) RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_unprotect'

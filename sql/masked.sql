@@ -178,6 +178,50 @@ SELECT count(*) AS masked_views FROM pg_class WHERE relnamespace = 'masked'::reg
 SELECT count(*) AS dangling_policy FROM ci.protected_column
  WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = relid);
 
+-- Columns classified but stored in clear (encrypted => false): a birth
+-- date keeps its year, an amount its order of magnitude, text its kind's
+-- mask; the view shows them like the others, in clear as text.
+CREATE TABLE mv_profile (id int PRIMARY KEY, birth date, income numeric(12, 2),
+                         nickname text, contact text);
+INSERT INTO mv_profile VALUES
+	(1, '1949-12-31', 12345.67, 'Zhang', 'zhang@example.com'),
+	(2, NULL, 0, NULL, NULL),
+	(3, '2001-02-03', -5, 'x', 'li@example.cn');
+GRANT SELECT ON mv_profile TO regress_mv_admin;
+SET ROLE regress_mv_admin;
+SELECT ci.protect('mv_profile', 'birth', 'birth_date', 'C2', encrypted => false);
+SELECT ci.protect('mv_profile', 'income', 'amount', 'C1', encrypted => false);
+SELECT ci.protect('mv_profile', 'contact', 'email', 'C2', encrypted => false);
+-- a kind that cannot be encrypted, a search on a clear column, a wrong type
+SELECT ci.protect('mv_profile', 'nickname', 'amount', 'C1');
+SELECT ci.protect('mv_profile', 'nickname', 'name', 'C2', searchable => true, encrypted => false);
+SELECT ci.protect('mv_profile', 'nickname', 'birth_date', 'C2', encrypted => false);
+RESET ROLE;
+SELECT id, birth, birth_mask, income, income_mask, contact, contact_mask
+  FROM mv_profile ORDER BY id;
+GRANT SELECT ON masked.mv_profile TO regress_mv_report, regress_mv_clerk;
+SET ROLE regress_mv_report;
+SELECT * FROM masked.mv_profile ORDER BY id;
+RESET ROLE;
+SET ROLE regress_mv_clerk;
+SELECT * FROM masked.mv_profile ORDER BY id;
+RESET ROLE;
+-- writes keep the masked form in step, and values are validated by kind
+UPDATE mv_profile SET income = 250000, birth = '1990-06-01' WHERE id = 2;
+UPDATE mv_profile SET contact = 'not an email' WHERE id = 2;
+SELECT id, birth_mask, income_mask FROM mv_profile ORDER BY id;
+SELECT ci.reveal(p, 'birth') AS birth, ci.reveal(p, 'income') AS income
+  FROM mv_profile p WHERE id = 1;
+SET ROLE regress_mv_admin;
+CALL ci.reencrypt('mv_profile');
+CALL ci.reencrypt('mv_profile', 'income');
+SELECT ci.unprotect('mv_profile', 'income');
+RESET ROLE;
+SELECT attname FROM pg_attribute WHERE attrelid = 'mv_profile'::regclass AND attnum > 0
+   AND NOT attisdropped ORDER BY attnum;
+SELECT id, income FROM mv_profile ORDER BY id;
+DROP TABLE mv_profile;
+
 SET ROLE regress_mv_admin;
 SELECT ci.revoke_level('regress_mv_clerk', 'C2');
 SELECT ci.revoke_level('regress_mv_clerk', 'C3');

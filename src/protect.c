@@ -32,6 +32,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_class.h"
@@ -44,6 +46,8 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -90,11 +94,14 @@ typedef enum CiKind
 	KIND_EMAIL,
 	KIND_NAME,
 	KIND_ADDRESS,
-	KIND_TEXT
+	KIND_TEXT,
+	KIND_BIRTH_DATE,			/* unencrypted only: a date column */
+	KIND_AMOUNT					/* unencrypted only: a numeric column */
 } CiKind;
 
 static const char *const kind_names[] = {
-	"cn_id", "uscc", "cn_mobile", "bank_card", "email", "name", "address", "text"
+	"cn_id", "uscc", "cn_mobile", "bank_card", "email", "name", "address", "text",
+	"birth_date", "amount"
 };
 
 typedef struct ProtectedColumn
@@ -102,6 +109,9 @@ typedef struct ProtectedColumn
 	AttrNumber	attnum;
 	AttrNumber	bidx_attnum;	/* InvalidAttrNumber unless searchable */
 	AttrNumber	mask_attnum;	/* its masked form, kept by the trigger */
+	bool		encrypted;		/* false: classified and masked, stored in clear */
+	Oid			typid;			/* of an unencrypted column ... */
+	Oid			typoutput;		/* ... and its output function */
 	NameData	attname;
 	uint8		column_id[COLUMN_ID_LEN];
 	CiKind		kind;
@@ -346,7 +356,7 @@ load_policy(Oid relid)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = ObjectIdGetDatum(relid);
 	if (SPI_execute_with_args("SELECT attname, pg_catalog.uuid_send(column_id), kind, category,"
-							  " index_attname, index_key, mask_attname"
+							  " index_attname, index_key, mask_attname, encrypted"
 							  " FROM ci.protected_column"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 							  " ORDER BY attname",
@@ -379,7 +389,15 @@ load_policy(Oid relid)
 					 errmsg("protected column \"%s\" of table \"%s\" no longer exists",
 							name, RelationGetRelationName(rel)),
 					 errhint("Use ci.unprotect() to remove its policy.")));
-		if (TupleDescAttr(RelationGetDescr(rel), pc->attnum - 1)->atttypid != TEXTOID)
+		pc->encrypted = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		pc->typid = TupleDescAttr(RelationGetDescr(rel), pc->attnum - 1)->atttypid;
+		if (!pc->encrypted)
+		{
+			bool		varlena;
+
+			getTypeOutputInfo(pc->typid, &pc->typoutput, &varlena);
+		}
+		else if (pc->typid != TEXTOID)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("protected column \"%s\" of table \"%s\" is no longer of type text",
@@ -880,6 +898,78 @@ normalise_value(ProtectedColumn *pc, const char *relname, const char *s, size_t 
 	return out;
 }
 
+/*
+ * The masked form of a value of an unencrypted column: a birth date keeps
+ * its year, an amount becomes its order of magnitude, text is validated by
+ * its kind and masked like a decrypted value.
+ */
+static text *
+mask_of_datum(ProtectedColumn *pc, const char *relname, Datum value)
+{
+	if (pc->kind == KIND_BIRTH_DATE)
+	{
+		DateADT		d = DatumGetDateADT(value);
+		int			y,
+					m,
+					day;
+
+		if (DATE_NOT_FINITE(d))
+			return cstring_to_text("****-**-**");
+		j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+		return cstring_to_text(psprintf("%04d-**-**", y));
+	}
+	if (pc->kind == KIND_AMOUNT)
+	{
+		double		v;
+
+		switch (pc->typid)
+		{
+			case INT2OID:
+				v = DatumGetInt16(value);
+				break;
+			case INT4OID:
+				v = DatumGetInt32(value);
+				break;
+			case INT8OID:
+				v = (double) DatumGetInt64(value);
+				break;
+			case FLOAT4OID:
+				v = DatumGetFloat4(value);
+				break;
+			case FLOAT8OID:
+				v = DatumGetFloat8(value);
+				break;
+			default:
+				v = DatumGetFloat8(DirectFunctionCall1(numeric_float8, value));
+				break;
+		}
+		if (isnan(v))
+			return cstring_to_text("NaN");
+		if (v < 0)
+			return cstring_to_text("< 0");
+		if (v == 0)
+			return cstring_to_text("0");
+		if (v < 1)
+			return cstring_to_text("(0, 1)");
+		if (isinf(v))
+			return cstring_to_text("Infinity");
+		{
+			double		lo = pow(10.0, floor(log10(v)));
+
+			return cstring_to_text(psprintf("[%.0f, %.0f)", lo, lo * 10));
+		}
+	}
+	{
+		char	   *str = OidOutputFunctionCall(pc->typoutput, value);
+		char	   *canonical = normalise_value(pc, relname, str, strlen(str));
+		text	   *result = mask_of(pc, str);
+
+		explicit_bzero(canonical, strlen(canonical));
+		explicit_bzero(str, strlen(str));
+		return result;
+	}
+}
+
 static bytea *
 blind_index(ProtectedColumn *pc, const char *canonical)
 {
@@ -1087,6 +1177,16 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 		char	   *canonical;
 		bool		keep = false;
 
+		/* a column stored in clear: only its masked form to keep */
+		if (!pc->encrypted)
+		{
+			cols[nchanged] = pc->mask_attnum;
+			values[nchanged] = isnull ? (Datum) 0 :
+				PointerGetDatum(mask_of_datum(pc, RelationGetRelationName(rel), val));
+			nulls[nchanged++] = isnull;
+			continue;
+		}
+
 		if (oldtuple != NULL && !pk_changed)
 		{
 			bool		oldnull;
@@ -1281,6 +1381,8 @@ ci_protect(PG_FUNCTION_ARGS)
 	char	   *category = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	bool		searchable = PG_GETARG_BOOL(4);
 	bool		encrypt_existing = PG_GETARG_BOOL(5);
+	bool		encrypted = PG_GETARG_BOOL(6);
+	CiKind		kindval;
 	char	   *qrel;
 	char	   *qcol;
 	AttrNumber	attnum;
@@ -1290,15 +1392,25 @@ ci_protect(PG_FUNCTION_ARGS)
 	List	   *view_grants;
 	bytea	   *index_key = NULL;
 	Relation	rel;
-	Oid			argtypes[9] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID,
-	BYTEAOID, UUIDOID, NAMEOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			argtypes[10] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID,
+	BYTEAOID, UUIDOID, NAMEOID, BOOLOID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
 	const CiDataKey *dk;
 	pg_uuid_t  *column_id = palloc(sizeof(pg_uuid_t));
 
 	ci_require_admin("protect columns");
-	kind_from_name(kind);
+	kindval = kind_from_name(kind);
+	if (encrypted && (kindval == KIND_BIRTH_DATE || kindval == KIND_AMOUNT))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a column of kind \"%s\" is classified, not encrypted", kind),
+				 errhint("Protect it with encrypted => false: its masked form is kept, the value stays in clear.")));
+	if (!encrypted && searchable)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("only an encrypted column can be searchable"),
+				 errhint("An unencrypted column is searched with an ordinary index.")));
 	if (strcmp(category, "C1") != 0 && strcmp(category, "C2") != 0 &&
 		strcmp(category, "C3") != 0)
 		ereport(ERROR,
@@ -1354,12 +1466,40 @@ ci_protect(PG_FUNCTION_ARGS)
 	view_grants = ci_detach_view(relid);
 
 	/* A data key for the first protected column. */
-	if (!ci_has_active_data_key())
+	if (encrypted && !ci_has_active_data_key())
 		ci_create_data_key(CI_SUITE_AES_GCM);
-	dk = ci_active_data_key();
+	dk = encrypted ? ci_active_data_key() : NULL;
 
+	/* an unencrypted column keeps its type, which must suit its kind */
+	if (!encrypted)
+	{
+		bool		ok;
+
+		if (kindval == KIND_BIRTH_DATE)
+			ok = atttype == DATEOID;
+		else if (kindval == KIND_AMOUNT)
+			ok = atttype == NUMERICOID || atttype == INT2OID || atttype == INT4OID ||
+				atttype == INT8OID || atttype == FLOAT4OID || atttype == FLOAT8OID;
+		else
+		{
+			HeapTuple	typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(atttype));
+
+			if (!HeapTupleIsValid(typtup))
+				elog(ERROR, "cache lookup failed for type %u", atttype);
+			ok = atttype == TEXTOID || atttype == VARCHAROID ||
+				((Form_pg_type) GETSTRUCT(typtup))->typnamespace ==
+				get_namespace_oid("ci", false);
+			ReleaseSysCache(typtup);
+		}
+		if (!ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of table \"%s\" is of type %s, not one for kind \"%s\"",
+							attname, get_rel_name(relid), format_type_be(atttype), kind),
+					 errhint("birth_date needs a date column, amount a numeric one, the other kinds text.")));
+	}
 	/* Envelopes are text; the identifier types become their text. */
-	if (atttype != TEXTOID)
+	else if (atttype != TEXTOID)
 	{
 		HeapTuple	typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(atttype));
 		Oid			typnsp;
@@ -1437,11 +1577,12 @@ ci_protect(PG_FUNCTION_ARGS)
 		nulls[5] = nulls[6] = 'n';
 	values[7] = UUIDPGetDatum(column_id);
 	values[8] = CStringGetDatum(maskname);
+	values[9] = BoolGetDatum(encrypted);
 	run_as_ci_owner("INSERT INTO ci.protected_column"
 					" (relid, attname, kind, category, searchable, index_attname, index_key,"
-					"  column_id, mask_attname)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-					9, argtypes, values, nulls);
+					"  column_id, mask_attname, encrypted)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+					10, argtypes, values, nulls);
 
 	/* the trigger, once per table */
 	if (!OidIsValid(get_trigger_oid(relid, TRIGGER_NAME, true)))
@@ -1455,6 +1596,14 @@ ci_protect(PG_FUNCTION_ARGS)
 	 * the trigger fills the blind index.  Or leave it to ci.reencrypt(),
 	 * which does the same in committed batches (a large table, online).
 	 */
+	if (!encrypted)
+	{
+		/* the trigger computes the masked forms (and validates) */
+		run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
+										   qrel, qcol, qcol, qcol));
+		ci_attach_view(relid, view_grants);
+		PG_RETURN_VOID();
+	}
 	if (!encrypt_existing)
 	{
 		ci_attach_view(relid, view_grants);
@@ -1492,6 +1641,7 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	char	   *qrel;
 	char	   *qcol;
 	bool		searchable;
+	bool		encrypted;
 	char		idxname[NAMEDATALEN];
 	char		maskname[NAMEDATALEN];
 	List	   *view_grants;
@@ -1503,6 +1653,7 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	tp = get_policy(relid);
 	pc = find_column(tp, relid, attname);
 	searchable = pc->bidx_attnum != InvalidAttrNumber;
+	encrypted = pc->encrypted;
 	if (searchable)
 		strlcpy(idxname, get_attname(relid, pc->bidx_attnum, false), NAMEDATALEN);
 	strlcpy(maskname, get_attname(relid, pc->mask_attnum, false), NAMEDATALEN);
@@ -1515,24 +1666,27 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	view_grants = ci_detach_view(relid);
 
 	/* decrypt in place, as the table owner, before the policy goes */
-	run_as_table_owner(relid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
-									   qrel, TRIGGER_NAME));
-	unprotect_relid = relid;
-	namestrcpy(&unprotect_attname, attname);
-	PG_TRY();
+	if (encrypted)
 	{
-		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reveal(t, %s)"
-										   " WHERE %s IS NOT NULL",
-										   qrel, qcol, quote_literal_cstr(attname),
-										   qcol));
+		run_as_table_owner(relid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
+										   qrel, TRIGGER_NAME));
+		unprotect_relid = relid;
+		namestrcpy(&unprotect_attname, attname);
+		PG_TRY();
+		{
+			run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reveal(t, %s)"
+											   " WHERE %s IS NOT NULL",
+											   qrel, qcol, quote_literal_cstr(attname),
+											   qcol));
+		}
+		PG_FINALLY();
+		{
+			unprotect_relid = InvalidOid;
+		}
+		PG_END_TRY();
+		run_as_table_owner(relid, psprintf("ALTER TABLE %s ENABLE TRIGGER %s",
+										   qrel, TRIGGER_NAME));
 	}
-	PG_FINALLY();
-	{
-		unprotect_relid = InvalidOid;
-	}
-	PG_END_TRY();
-	run_as_table_owner(relid, psprintf("ALTER TABLE %s ENABLE TRIGGER %s",
-									   qrel, TRIGGER_NAME));
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetDatum(attname);
@@ -1837,6 +1991,8 @@ ci_reveal(PG_FUNCTION_ARGS)
 	val = heap_getattr(&tuple, st->pc->attnum, st->desc, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
+	if (!st->pc->encrypted)
+		PG_RETURN_TEXT_P(cstring_to_text(OidOutputFunctionCall(st->pc->typoutput, val)));
 	row_key(&st->key, st->tp, &tuple, st->desc);
 	PG_RETURN_TEXT_P(reveal_open(fcinfo, st, DatumGetTextPP(val)));
 }
@@ -1884,6 +2040,9 @@ ci_reveal_key(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(2))
 		PG_RETURN_NULL();
+	/* a column stored in clear: the value is its own plaintext */
+	if (!st->pc->encrypted)
+		PG_RETURN_TEXT_P(PG_GETARG_TEXT_P_COPY(2));
 	resetStringInfo(&st->key);
 	for (int i = 0; i < nkeys; i++)
 	{
@@ -1985,6 +2144,7 @@ ci_key_usage(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT relid::pg_catalog.oid, attname FROM ci.protected_column"
+					" WHERE encrypted"
 					" ORDER BY relid::pg_catalog.text, attname", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ci.protected_column");
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -2229,6 +2389,15 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 		if (!PG_ARGISNULL(1) &&
 			strcmp(NameStr(pc->attname), NameStr(*PG_GETARG_NAME(1))) != 0)
 			continue;
+		if (!pc->encrypted)
+		{
+			if (!PG_ARGISNULL(1))
+				ereport(ERROR,
+						(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+						 errmsg("protected column \"%s\" of table \"%s\" is not encrypted",
+								NameStr(pc->attname), get_rel_name(relid))));
+			continue;
+		}
 		attnums = lappend_int(attnums, pc->attnum);
 		appendStringInfo(&stale, "%s(%s IS NOT NULL AND ci.envelope_key_id(%s) IS DISTINCT FROM $1)",
 						 stale.len > 0 ? " OR " : "", qcol, qcol);
@@ -2237,6 +2406,10 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 						 quote_literal_cstr(NameStr(pc->attname)));
 	}
 	free_policy(tp);
+	if (attnums == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("table \"%s\" has no encrypted column", get_rel_name(relid))));
 
 	/* the window's stale rows, by a TID range scan of its pages */
 	select_sql = psprintf("SELECT pg_catalog.array_agg(ctid) FROM %s"

@@ -160,6 +160,7 @@ typedef struct PolicyColumn
 	char	   *mask_attname;
 	char	   *index_attname;	/* NULL unless searchable */
 	char		category[3];
+	bool		encrypted;
 } PolicyColumn;
 
 static List *
@@ -175,7 +176,7 @@ policy_columns(Oid relid)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT attname::pg_catalog.text, mask_attname::pg_catalog.text,"
-							  " index_attname::pg_catalog.text, category"
+							  " index_attname::pg_catalog.text, category, encrypted"
 							  " FROM ci.protected_column"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
@@ -192,6 +193,7 @@ policy_columns(Oid relid)
 		pc->mask_attname = pstrdup(SPI_getvalue(tup, desc, 2));
 		pc->index_attname = idx ? pstrdup(idx) : NULL;
 		strlcpy(pc->category, SPI_getvalue(tup, desc, 4), sizeof(pc->category));
+		pc->encrypted = strcmp(SPI_getvalue(tup, desc, 5), "t") == 0;
 		result = lappend(result, pc);
 		MemoryContextSwitchTo(old);
 	}
@@ -416,17 +418,25 @@ refresh_view(Oid relid, List *grants)
 			appendStringInfo(&sql, "t.%s", qname);
 			continue;
 		}
-		/* the levels are InitPlans: evaluated once per query */
+		/*
+		 * The levels are InitPlans: evaluated once per query.  In clear, an
+		 * encrypted column is opened, one stored in clear shown as text.
+		 */
 		appendStringInfo(&sql,
 						 "CASE WHEN (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
-						 " %s::pg_catalog.name, true) OPERATOR(pg_catalog.=) 'clear')"
-						 " THEN ci.reveal(%u::pg_catalog.oid::pg_catalog.regclass,"
-						 " %s::pg_catalog.name, t.%s%s)"
+						 " %s::pg_catalog.name, true) OPERATOR(pg_catalog.=) 'clear') THEN ",
+						 relid, quote_literal_cstr(name));
+		if (pc->encrypted)
+			appendStringInfo(&sql,
+							 "ci.reveal(%u::pg_catalog.oid::pg_catalog.regclass,"
+							 " %s::pg_catalog.name, t.%s%s)",
+							 relid, quote_literal_cstr(name), qname, pkargs.data);
+		else
+			appendStringInfo(&sql, "t.%s::pg_catalog.text", qname);
+		appendStringInfo(&sql,
 						 " WHEN (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
 						 " %s::pg_catalog.name, true) OPERATOR(pg_catalog.=) 'masked')"
 						 " THEN t.%s END AS %s",
-						 relid, quote_literal_cstr(name),
-						 relid, quote_literal_cstr(name), qname, pkargs.data,
 						 relid, quote_literal_cstr(name),
 						 quote_identifier(pc->mask_attname), qname);
 	}
