@@ -7,8 +7,9 @@
 # A benchmark, not a test: it prints figures, ratios and the targets of
 # the masking issue, and never fails because something is slow.
 #
-# ROWS eight-column synthetic customers, four columns protected (ID number
-# C3 and searchable; mobile, email and name C2).  All timings are in the
+# ROWS eight-column synthetic customers, four columns protected, two of
+# them encrypted (ID number C3 and searchable, mobile C2) and two stored in
+# clear (birth date and name, C2).  All timings are in the
 # server (test/bench/compare.sql: clock_timestamp() around EXECUTE,
 # medians of alternating runs after a warm-up), parallel query and JIT
 # off, as a role that may read the table and whose level is:
@@ -16,8 +17,9 @@
 #           column is computed) against the same scan of the table
 #   clear   (C2 granted; C3 stays masked in a view) the same scan of the
 #           view; its extra time over the masked scan, per decrypted value
-#           (three per row), against decrypt_iv's per value: a scan of a
-#           pgcrypto table with decrypt_iv() minus the same scan without
+#           (the mobile number, one per row), against decrypt_iv's per
+#           value: a scan of a pgcrypto table with decrypt_iv() minus the
+#           same scan without
 set -euo pipefail
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
@@ -65,8 +67,8 @@ CREATE TABLE customers AS
 ALTER TABLE customers ADD PRIMARY KEY (id);
 SELECT ci.protect('customers', 'id_number', 'cn_id', 'C3', searchable => true);
 SELECT ci.protect('customers', 'mobile', 'cn_mobile', 'C2');
-SELECT ci.protect('customers', 'email', 'email', 'C2');
-SELECT ci.protect('customers', 'name', 'name', 'C2');
+SELECT ci.protect('customers', 'birth_date', 'birth_date', 'C2', encrypted => false);
+SELECT ci.protect('customers', 'name', 'name', 'C2', encrypted => false);
 VACUUM ANALYZE customers;
 -- pgcrypto's way, with the IV in front of each ciphertext
 CREATE TABLE pgc_key AS SELECT gen_random_bytes(32) AS k;
@@ -118,9 +120,9 @@ INSERT INTO results
 INSERT INTO results
 	SELECT 2, 'scan of the view, level clear', c.ours_ms, 'scan of the table', c.base_ms, NULL
 	  FROM clear_scan c;
--- per decrypted value: three C2 columns a row
+-- per decrypted value: one encrypted C2 column a row
 INSERT INTO results
-	SELECT 3, 'decryption per value in the view', (c.ours_ms - m.ours_ms) / 3,
+	SELECT 3, 'decryption per value in the view', c.ours_ms - m.ours_ms,
 		   'decrypt_iv per value', p.ours_ms - p.base_ms, 0.5
 	  FROM clear_scan c, masked_scan m, pgc_scan p;
 SELECT operation,
