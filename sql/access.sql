@@ -7,9 +7,12 @@ CREATE ROLE regress_ac_admin LOGIN IN ROLE customer_info_admin;
 CREATE ROLE regress_ac_approver LOGIN IN ROLE customer_info_approver;
 CREATE ROLE regress_ac_team NOLOGIN;
 CREATE ROLE regress_ac_clerk LOGIN IN ROLE regress_ac_team;
--- an approver who is also in the clerk's team
-CREATE ROLE regress_ac_both LOGIN IN ROLE customer_info_approver, regress_ac_team;
+-- an approver who can act as the clerk
+CREATE ROLE regress_ac_both LOGIN IN ROLE customer_info_approver, regress_ac_clerk;
 CREATE ROLE regress_ac_other LOGIN;
+-- a role with a level and no purposes listed, that the clerk can become
+CREATE ROLE regress_ac_free NOLOGIN;
+GRANT regress_ac_free TO regress_ac_clerk;
 RESET client_min_messages;
 CREATE TABLE ac_customers (id int PRIMARY KEY, id_number text, mobile text);
 INSERT INTO ac_customers VALUES
@@ -17,7 +20,7 @@ INSERT INTO ac_customers VALUES
 	(2, '440305199002280028', '15012345678');
 SELECT ci.protect('ac_customers', 'id_number', 'cn_id', 'C3');
 SELECT ci.protect('ac_customers', 'mobile', 'cn_mobile', 'C2');
-GRANT SELECT ON ac_customers TO regress_ac_team;
+GRANT SELECT ON ac_customers TO regress_ac_team, regress_ac_free;
 GRANT USAGE ON SCHEMA masked TO regress_ac_team, regress_ac_other;
 GRANT SELECT ON masked.ac_customers TO regress_ac_team, regress_ac_other;
 
@@ -27,13 +30,16 @@ SELECT ci.grant_level('regress_ac_team', 'clear', 'C3');
 SELECT ci.grant_level('regress_ac_team', 'clear', tbl => 'ac_customers', col => 'id_number');
 RESET ROLE;
 
--- A request, for the team, with a purpose, a window and a reason.
+-- A request, by the person, with a purpose, a window and a reason; not
+-- as a group (every member would get it).
 SET SESSION AUTHORIZATION regress_ac_clerk;
 SET ROLE regress_ac_team;
+SELECT ci.request_access('clear', 'aml_investigation', 'for the whole team',
+                         now() + interval '1 hour', 'C2');
+RESET ROLE;
 SELECT ci.request_access('clear', 'aml_investigation', 'case 2026-117: verify identity',
                          now() + interval '1 hour', tbl => 'ac_customers', col => 'id_number')
        AS req1 \gset
-RESET ROLE;
 -- requests that make no sense
 SELECT ci.request_access('none', 'x', 'y', now() + interval '1 hour', 'C2');
 SELECT ci.request_access('clear', '', 'y', now() + interval '1 hour', 'C2');
@@ -119,6 +125,7 @@ RESET SESSION AUTHORIZATION;
 -- Purposes: a role with allowed purposes must declare one of them.
 SET ROLE regress_ac_admin;
 SELECT ci.grant_level('regress_ac_team', 'clear', 'C2');
+SELECT ci.grant_level('regress_ac_free', 'clear', 'C2');
 SELECT ci.allow_purpose('regress_ac_team', 'service');
 SELECT ci.allow_purpose('regress_ac_team', 'aml_investigation');
 SELECT ci.allow_purpose('regress_ac_team', '');
@@ -134,6 +141,12 @@ SELECT mobile FROM masked.ac_customers WHERE id = 1;
 SELECT ci.reveal(c, 'mobile') FROM ac_customers c WHERE id = 1;
 -- nor can it widen its own purposes
 SELECT ci.allow_purpose('regress_ac_clerk', 'marketing');
+-- nor shed them by becoming a role that has none
+RESET ROLE;
+SET customer_info.purpose = 'marketing';
+SET ROLE regress_ac_free;
+SELECT ci.reveal(c, 'mobile') FROM ac_customers c WHERE id = 1;
+RESET ROLE;
 RESET SESSION AUTHORIZATION;
 -- a role with no purposes listed is not restricted
 SET SESSION AUTHORIZATION regress_ac_other;
@@ -158,6 +171,7 @@ RESET ROLE;
 
 SET ROLE regress_ac_admin;
 SELECT ci.revoke_level('regress_ac_team', 'C2');
+SELECT ci.revoke_level('regress_ac_free', 'C2');
 SELECT ci.disallow_purpose('regress_ac_team', 'aml_investigation');
 RESET ROLE;
 DROP TABLE ac_customers;
@@ -170,3 +184,4 @@ DROP ROLE regress_ac_clerk;
 DROP ROLE regress_ac_both;
 DROP ROLE regress_ac_other;
 DROP ROLE regress_ac_team;
+DROP ROLE regress_ac_free;

@@ -77,6 +77,8 @@ RESET customer_info.purpose;
 
 -- the view and its owner
 DROP VIEW masked.adv_customers;
+DROP TABLE IF EXISTS masked.adv_customers;
+DROP TABLE IF EXISTS adv_customers;
 CREATE OR REPLACE VIEW masked.adv_customers AS SELECT 1 AS id;
 ALTER VIEW masked.adv_customers RENAME TO mine;
 ALTER VIEW masked.adv_customers SET (security_barrier = false);
@@ -84,6 +86,7 @@ GRANT SELECT ON masked.adv_customers TO PUBLIC;
 SET ROLE customer_info_views;
 SET ROLE customer_info_admin;
 SET ROLE customer_info_approver;
+SELECT count(*) AS view_still_there FROM masked.adv_customers;
 
 -- trojan objects on its search_path before calling the extension's
 -- functions: they are not used (the extension's queries name pg_catalog)

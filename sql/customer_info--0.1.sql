@@ -1259,12 +1259,14 @@ BEGIN
 	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
 		RAISE EXCEPTION 'batch size must be at least 1';
 	END IF;
+	-- The migration runs the table's triggers: it runs as the table's
+	-- owner itself, never with more rights than the owner has.
 	SELECT c.relowner INTO owner FROM pg_catalog.pg_class c
 	 WHERE c.oid OPERATOR(pg_catalog.=) tbl;
-	IF NOT pg_catalog.pg_has_role(owner, 'USAGE') THEN
-		RAISE EXCEPTION 'must be owner of table %', tbl
+	IF owner OPERATOR(pg_catalog.<>) CURRENT_USER::pg_catalog.regrole::pg_catalog.oid THEN
+		RAISE EXCEPTION 'must be run as the owner of table %', tbl
 			USING ERRCODE = '42501',
-				  HINT = 'The migration changes the table''s columns.';
+				  HINT = 'SET ROLE to the table''s owner (a member of customer_info_admin) first: the migration changes the table''s columns and runs its triggers.';
 	END IF;
 	SELECT n.nspname INTO pgc FROM pg_catalog.pg_extension e
 	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace

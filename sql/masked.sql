@@ -142,8 +142,16 @@ ALTER TABLE "Odd; Schema".customers2 ADD COLUMN temporary int;
 ROLLBACK;
 SELECT count(*) AS view_columns FROM pg_attribute
  WHERE attrelid = 'masked.customers2'::regclass AND attnum > 0;
--- a protected column's type cannot change
+-- a protected column's type cannot change, nor the primary key
 ALTER TABLE "Odd; Schema".customers2 ALTER COLUMN "full name" TYPE varchar(10);
+SET ROLE regress_mv_owner;
+ALTER TABLE "Odd; Schema".customers2 ALTER COLUMN id TYPE bigint;
+ALTER TABLE "Odd; Schema".customers2 DROP CONSTRAINT "客户 ""list""_pkey";
+-- nor can anyone but the owner make the hook act (the server refuses)
+RESET ROLE;
+SET ROLE regress_mv_report;
+ALTER TABLE "Odd; Schema".customers2 ADD COLUMN x int;
+RESET ROLE;
 -- dropping a protected column takes its policy and helper columns along
 SET ROLE regress_mv_owner;
 ALTER TABLE "Odd; Schema".customers2 DROP COLUMN "full name";
@@ -177,6 +185,14 @@ RESET ROLE;
 SELECT count(*) AS masked_views FROM pg_class WHERE relnamespace = 'masked'::regnamespace;
 SELECT count(*) AS dangling_policy FROM ci.protected_column
  WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = relid);
+-- dropping a schema with protected tables drops their policy and views
+CREATE SCHEMA mv_gone;
+CREATE TABLE mv_gone.t (id int PRIMARY KEY, secret text);
+SELECT ci.protect('mv_gone.t', 'secret', 'text');
+DROP SCHEMA mv_gone CASCADE;
+SELECT count(*) AS dangling_policy FROM ci.protected_column
+ WHERE NOT EXISTS (SELECT FROM pg_class WHERE oid = relid);
+SELECT count(*) AS masked_views FROM pg_class WHERE relnamespace = 'masked'::regnamespace;
 
 -- Columns classified but stored in clear (encrypted => false): a birth
 -- date keeps its year, an amount its order of magnitude, text its kind's

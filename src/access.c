@@ -84,21 +84,19 @@ owner_spi_end(CiUserSwitch *sw)
 }
 
 /*
- * The session's purpose must be one the current role may declare, if any
- * purposes are listed for it (or for roles whose privileges it has).
+ * The session's purpose must be one the role may declare, if any purposes
+ * are listed for it (or for roles whose privileges it has).  The role is
+ * the current user and, unless a superuser, the session user: SET ROLE
+ * does not shed the restrictions of the person who logged in.
  */
-void
-ci_check_purpose(void)
+static void
+check_purpose_of(Oid user, const char *purpose)
 {
 	CiUserSwitch sw;
-	Oid			user = GetUserId();
-	const char *purpose = ci_session_purpose();
 	bool		restricted = false;
 	bool		allowed = false;
 	StringInfoData list;
 
-	if (superuser())
-		return;
 	initStringInfo(&list);
 	owner_spi_begin(&sw);
 	if (SPI_execute("SELECT role::pg_catalog.oid, purpose FROM ci.role_purpose ORDER BY purpose",
@@ -128,6 +126,18 @@ ci_check_purpose(void)
 				 errmsg("role \"%s\" may not use customer data for purpose \"%s\"",
 						GetUserNameFromId(user, false), purpose),
 				 errhint("SET customer_info.purpose to one of: %s.", list.data)));
+}
+
+void
+ci_check_purpose(void)
+{
+	const char *purpose = ci_session_purpose();
+
+	if (superuser())
+		return;
+	check_purpose_of(GetUserId(), purpose);
+	if (GetSessionUserId() != GetUserId() && !superuser_arg(GetSessionUserId()))
+		check_purpose_of(GetSessionUserId(), purpose);
 }
 
 static CiAccessLevel
@@ -461,6 +471,15 @@ ci_request_access(PG_FUNCTION_ARGS)
 				 errmsg("a request is for a category or for one protected column (table and column)")));
 	if (!for_column)
 		check_category(text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	/* a person asks for itself: a request made as a group would serve all its members */
+	if (GetUserId() != GetSessionUserId())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("temporary access is requested by the person who needs it"),
+				 errdetail("The request would be for role \"%s\", not for the session's role \"%s\".",
+						   GetUserNameFromId(GetUserId(), false),
+						   GetUserNameFromId(GetSessionUserId(), false)),
+				 errhint("RESET ROLE, then request again.")));
 
 	values[0] = ObjectIdGetDatum(GetUserId());
 	values[1] = CStringGetTextDatum(level);

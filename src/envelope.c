@@ -255,6 +255,29 @@ cipher_init(const EVP_CIPHER *cipher, int enc, const uint8_t *key,
 	return true;
 }
 
+/*
+ * Forget every key held for speed: the keyed cipher contexts and the SM
+ * suite's subkeys (when the data keys change, and they are wiped).
+ */
+void
+ci_envelope_forget_keys(void)
+{
+	for (int i = 0; i < CIPHER_SLOTS; i++)
+	{
+		CipherSlot *slot = &cipher_slots[i];
+
+		if (slot->ctx != NULL && slot->cipher != NULL)
+			EVP_CIPHER_CTX_reset(slot->ctx);
+		slot->cipher = NULL;
+		slot->hint = 0;
+		OPENSSL_cleanse(slot->key, sizeof(slot->key));
+	}
+	sm_cached = false;
+	OPENSSL_cleanse(sm_key, sizeof(sm_key));
+	OPENSSL_cleanse(sm_enc_key, sizeof(sm_enc_key));
+	OPENSSL_cleanse(sm_mac_key, sizeof(sm_mac_key));
+}
+
 /* The SM suite's SM4 and HMAC-SM3 keys, from the 32-byte envelope key. */
 static bool
 sm_subkeys(const uint8_t *key, const uint8_t **enc_key, const uint8_t **mac_key)

@@ -71,6 +71,8 @@ extern bool ci_suite_valid(int suite);
 
 /* Fill buf with len bytes from OpenSSL's CSPRNG; false if it failed. */
 extern bool ci_random_bytes(uint8_t *buf, size_t len);
+/* Wipe the keyed contexts and subkeys kept for speed. */
+extern void ci_envelope_forget_keys(void);
 
 /*
  * Encrypt pt under key (CI_KEY_LEN bytes) into out, which must hold

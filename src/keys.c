@@ -433,6 +433,7 @@ static void
 key_cache_reset(void)
 {
 	key_generation++;
+	ci_envelope_forget_keys();
 	if (key_cache != NULL)
 		explicit_bzero(key_cache, sizeof(CiDataKey) * MAX_DATA_KEYS);
 	key_cache_count = 0;

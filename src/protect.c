@@ -962,7 +962,7 @@ mask_of_datum(ProtectedColumn *pc, const char *relname, Datum value)
 	{
 		char	   *str = OidOutputFunctionCall(pc->typoutput, value);
 		char	   *canonical = normalise_value(pc, relname, str, strlen(str));
-		text	   *result = mask_of(pc, str);
+		text	   *result = mask_of(pc, canonical);
 
 		explicit_bzero(canonical, strlen(canonical));
 		explicit_bzero(str, strlen(str));
@@ -1760,6 +1760,7 @@ typedef struct RevealState
 	bool		keyargs_checked;	/* ci_reveal_key's argument types */
 	bool		allowed;		/* userid may reveal it, as of ... */
 	Oid			userid;
+	Oid			session_userid;
 	uint64		allowed_generation; /* ... this generation, ... */
 	TimestampTz allowed_until;	/* ... until then (temporary access) ... */
 	char	   *allowed_purpose;	/* ... with this purpose declared */
@@ -1865,6 +1866,7 @@ reveal_allowed(FunctionCallInfo fcinfo, RevealState *st)
 		strcmp(NameStr(unprotect_attname), NameStr(st->pc->attname)) == 0)
 		return true;
 	if (st->allowed && st->userid == userid &&
+		st->session_userid == GetSessionUserId() &&
 		st->allowed_generation == policy_generation &&
 		GetCurrentStatementStartTimestamp() < st->allowed_until &&
 		strcmp(st->allowed_purpose, purpose) == 0)
@@ -1884,6 +1886,7 @@ reveal_allowed(FunctionCallInfo fcinfo, RevealState *st)
 	st->allowed_purpose = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, purpose);
 	st->allowed = true;
 	st->userid = userid;
+	st->session_userid = GetSessionUserId();
 	st->allowed_generation = policy_generation;
 	st->allowed_until = until;
 	return true;
@@ -2363,6 +2366,10 @@ ci_reencrypt_batch(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	after = (ItemPointer) PG_GETARG_POINTER(2);
 	batch = PG_GETARG_INT32(3);
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation with OID %u is not a table", relid)));
 	if (batch < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

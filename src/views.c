@@ -251,7 +251,9 @@ view_reads(Oid viewid, Oid relid)
 							  "  AND d.objid OPERATOR(pg_catalog.=) r.oid"
 							  " WHERE r.ev_class OPERATOR(pg_catalog.=) $1"
 							  "   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-							  "   AND d.refobjid OPERATOR(pg_catalog.=) $2",
+							  "   AND d.refobjid OPERATOR(pg_catalog.=) $2"
+							  "   AND d.refobjid OPERATOR(pg_catalog.<>) r.ev_class"
+							  "   AND d.deptype OPERATOR(pg_catalog.=) 'n'",
 							  2, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_rewrite");
 	found = SPI_processed > 0;
@@ -272,7 +274,8 @@ find_masked_view(Oid relid, const char *relname, bool strict)
 	Oid			nsp = get_namespace_oid(masked_schema, true);
 	Oid			viewid;
 
-	if (!OidIsValid(nsp))
+	/* only a table has a masked view (a view named like one is not it) */
+	if (!OidIsValid(nsp) || relname == NULL || get_rel_relkind(relid) != RELKIND_RELATION)
 		return InvalidOid;
 	viewid = get_relname_relid(relname, nsp);
 	if (!OidIsValid(viewid))
@@ -300,8 +303,8 @@ masked_view_of(Oid relid, const char *relname)
 }
 
 /*
- * Drop a masked view, returning the GRANT statements that restore what
- * was granted on it.
+ * Drop a masked view, returning what was granted on it: a list of
+ * (privilege, quoted grantee or PUBLIC, grant option clause).
  */
 static List *
 drop_masked_view(Oid viewid)
@@ -333,11 +336,12 @@ drop_masked_view(Oid viewid)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		MemoryContext old = MemoryContextSwitchTo(caller);
 
+		/* the privilege and grantee, applied by refresh_view() */
 		grants = lappend(grants,
-						 psprintf("GRANT %s ON %%s TO %s%s",
-								  SPI_getvalue(tup, desc, 2), SPI_getvalue(tup, desc, 1),
-								  strcmp(SPI_getvalue(tup, desc, 3), "t") == 0 ?
-								  " WITH GRANT OPTION" : ""));
+						 list_make3(pstrdup(SPI_getvalue(tup, desc, 2)),
+									pstrdup(SPI_getvalue(tup, desc, 1)),
+									pstrdup(strcmp(SPI_getvalue(tup, desc, 3), "t") == 0 ?
+											" WITH GRANT OPTION" : "")));
 		MemoryContextSwitchTo(old);
 	}
 	SPI_finish();
@@ -348,8 +352,9 @@ drop_masked_view(Oid viewid)
 
 /*
  * (Re)create the masked view of a table from its catalog entry and policy,
- * or drop it if the table has no protected column left.  grants are GRANT
- * templates ("%s" for the view) to apply besides those the old view had.
+ * or drop it if the table has no protected column left.  grants (as
+ * drop_masked_view() returns them) are applied besides those the old view
+ * had.
  */
 static void
 refresh_view(Oid relid, List *grants)
@@ -451,7 +456,13 @@ refresh_view(Oid relid, List *grants)
 	run_as(rel_owner(relid), psprintf("GRANT SELECT ON %s TO %s", qrel, VIEW_OWNER));
 	run_as(owner, sql.data);
 	foreach(lc, grants)
-		run_as(owner, psprintf((const char *) lfirst(lc), qview));
+	{
+		List	   *g = lfirst(lc);
+
+		run_as(owner, psprintf("GRANT %s ON %s TO %s%s",
+							   (char *) linitial(g), qview, (char *) lsecond(g),
+							   (char *) lthird(g)));
+	}
 }
 
 /*
@@ -484,6 +495,10 @@ Datum
 ci_refresh_masked_view(PG_FUNCTION_ARGS)
 {
 	ci_require_admin("regenerate masked views");
+	if (get_rel_relkind(PG_GETARG_OID(0)) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("relation with OID %u is not a table", PG_GETARG_OID(0))));
 	ci_attach_view(PG_GETARG_OID(0), NIL);
 	PG_RETURN_VOID();
 }
@@ -507,6 +522,7 @@ typedef struct LevelSlot
 	NameData	attname;
 	bool		for_view;
 	Oid			userid;
+	Oid			session_userid;
 	uint64		generation;
 	TimestampTz until;
 	char		purpose[LEVEL_PURPOSE_LEN];
@@ -535,7 +551,8 @@ level_of(Oid relid, const char *attname, bool for_view)
 	{
 		slot = &level_slots[i];
 		if (slot->relid == relid && slot->for_view == for_view &&
-			slot->userid == userid && slot->generation == generation &&
+			slot->userid == userid && slot->session_userid == GetSessionUserId() &&
+			slot->generation == generation &&
 			GetCurrentStatementStartTimestamp() < slot->until &&
 			strcmp(NameStr(slot->attname), attname) == 0 &&
 			strcmp(slot->purpose, purpose) == 0)
@@ -564,6 +581,7 @@ level_of(Oid relid, const char *attname, bool for_view)
 		namestrcpy(&slot->attname, attname);
 		slot->for_view = for_view;
 		slot->userid = userid;
+		slot->session_userid = GetSessionUserId();
 		slot->generation = generation;
 		slot->until = until;
 		strlcpy(slot->purpose, purpose, LEVEL_PURPOSE_LEN);
@@ -620,6 +638,103 @@ policy_sql(const char *sql, int nargs, Oid relid, const char *a, const char *b)
 	ci_restore_user(&sw);
 }
 
+/* The protected tables of a schema. */
+static List *
+protected_tables_in(Oid nsp)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(nsp)};
+	List	   *result = NIL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT DISTINCT p.relid::pg_catalog.oid"
+							  " FROM ci.protected_column p"
+							  " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid"
+							  " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.protected_column");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		result = lappend_oid(result,
+							 DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 1, &isnull)));
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	ci_restore_user(&sw);
+	return result;
+}
+
+/*
+ * The hook acts only for a table the current user owns (anyone else's
+ * statement fails in the server's own permission check, untouched).
+ */
+static bool
+ours_to_handle(Oid relid)
+{
+	return OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION &&
+		pg_class_ownercheck(relid, GetUserId()) && has_policy(relid);
+}
+
+/* Forget a table's policy and drop its masked view (it is being dropped). */
+static void
+forget_table(Oid relid)
+{
+	Oid			viewid = find_masked_view(relid, get_rel_name(relid), false);
+
+	if (OidIsValid(viewid))
+		(void) drop_masked_view(viewid);
+	policy_sql("DELETE FROM ci.protected_column"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
+	policy_sql("DELETE FROM ci.access_level"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
+}
+
+/*
+ * An ALTER TABLE must not change a protected table's primary key: every
+ * envelope is bound to its row's key, and would no longer open.
+ */
+static void
+check_primary_key_kept(Oid relid, AlterTableCmd *cmd)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	Bitmapset  *pkattrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	Oid			pkindex = RelationGetPrimaryKeyIndex(rel);
+	bool		touches = false;
+
+	if (cmd->name != NULL &&
+		(cmd->subtype == AT_AlterColumnType || cmd->subtype == AT_DropColumn))
+	{
+		AttrNumber	attnum = get_attnum(relid, cmd->name);
+
+		touches = attnum != InvalidAttrNumber &&
+			bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, pkattrs);
+	}
+	if (cmd->name != NULL && cmd->subtype == AT_DropConstraint && OidIsValid(pkindex))
+	{
+		char	   *pkname = get_rel_name(pkindex);
+
+		touches = pkname != NULL && strcmp(pkname, cmd->name) == 0;
+	}
+	table_close(rel, AccessShareLock);
+	if (touches)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot change the primary key of protected table \"%s\"",
+						get_rel_name(relid)),
+				 errdetail("Encrypted values are bound to their row's primary key."),
+				 errhint("Remove the protection with ci.unprotect() first, and protect again after.")));
+}
+
 static void
 ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		   ProcessUtilityContext context, ParamListInfo params,
@@ -643,7 +758,7 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
 		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 
-		if (stmt->objtype == OBJECT_TABLE && has_policy(relid))
+		if (stmt->objtype == OBJECT_TABLE && ours_to_handle(relid))
 		{
 			PendingView *pv = palloc0(sizeof(PendingView));
 			Oid			viewid = masked_view_of(relid, get_rel_name(relid));
@@ -658,6 +773,7 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			{
 				AlterTableCmd *cmd = lfirst(lc);
 
+				check_primary_key_kept(relid, cmd);
 				if (cmd->subtype == AT_DropColumn && cmd->name &&
 					policy_column_named(cols, cmd->name))
 					dropped_columns = lappend(dropped_columns, policy_column_named(cols, cmd->name));
@@ -682,7 +798,7 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		{
 			Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 
-			if (has_policy(relid))
+			if (ours_to_handle(relid))
 			{
 				PendingView *pv = palloc0(sizeof(PendingView));
 				Oid			viewid = masked_view_of(relid, get_rel_name(relid));
@@ -711,22 +827,27 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
 			/* its view goes first, even if the policy went before */
-			if (OidIsValid(relid))
-			{
-				Oid			viewid = find_masked_view(relid, get_rel_name(relid), false);
+			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION &&
+				pg_class_ownercheck(relid, GetUserId()))
+				forget_table(relid);
+		}
+		CommandCounterIncrement();
+	}
+	else if (active && IsA(parsetree, DropStmt) &&
+			 ((DropStmt *) parsetree)->removeType == OBJECT_SCHEMA)
+	{
+		ListCell   *lc;
 
-				if (OidIsValid(viewid))
-					(void) drop_masked_view(viewid);
-			}
-			if (has_policy(relid))
-			{
-				policy_sql("DELETE FROM ci.protected_column"
-						   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-						   1, relid, NULL, NULL);
-				policy_sql("DELETE FROM ci.access_level"
-						   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-						   1, relid, NULL, NULL);
-			}
+		/* the protected tables of a schema dropped with them */
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			Oid			nsp = get_namespace_oid(strVal(lfirst(lc)), true);
+			ListCell   *tc;
+
+			if (!OidIsValid(nsp) || !pg_namespace_ownercheck(nsp, GetUserId()))
+				continue;
+			foreach(tc, protected_tables_in(nsp))
+				forget_table(lfirst_oid(tc));
 		}
 		CommandCounterIncrement();
 	}
