@@ -1334,9 +1334,11 @@ static void
 run_as_table_owner(Oid relid, const char *cmd)
 {
 	CiUserSwitch sw;
+	const char *volatile saved_sql;
 
 	ci_become_table_owner(relid, &sw);
-	ci_internal_ddl++;
+	saved_sql = ci_internal_sql;
+	ci_internal_sql = cmd;
 	PG_TRY();
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -1347,7 +1349,7 @@ run_as_table_owner(Oid relid, const char *cmd)
 	}
 	PG_FINALLY();
 	{
-		ci_internal_ddl--;
+		ci_internal_sql = saved_sql;
 	}
 	PG_END_TRY();
 	ci_restore_user(&sw);

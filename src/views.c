@@ -59,8 +59,12 @@ PG_FUNCTION_INFO_V1(ci_refresh_masked_view);
 static char *masked_schema = NULL;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
-/* > 0 while the extension runs DDL of its own: the hook stands aside */
-int			ci_internal_ddl = 0;
+/*
+ * The statement the extension is running on a table of its own accord:
+ * the hook stands aside for that statement only (not for what a user's
+ * trigger might run meanwhile).
+ */
+const char *ci_internal_sql = NULL;
 
 static void ci_utility(PlannedStmt *pstmt, const char *queryString,
 					   bool readOnlyTree, ProcessUtilityContext context,
@@ -98,9 +102,11 @@ static void
 run_as(Oid role, const char *sql)
 {
 	CiUserSwitch sw;
+	const char *volatile saved_sql;
 
 	ci_become_role(role, &sw);
-	ci_internal_ddl++;
+	saved_sql = ci_internal_sql;
+	ci_internal_sql = sql;
 	PG_TRY();
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -111,7 +117,7 @@ run_as(Oid role, const char *sql)
 	}
 	PG_FINALLY();
 	{
-		ci_internal_ddl--;
+		ci_internal_sql = saved_sql;
 	}
 	PG_END_TRY();
 	ci_restore_user(&sw);
@@ -748,7 +754,9 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	Oid			renamed_rel = InvalidOid;
 	bool		active;
 
-	active = ci_internal_ddl == 0 && IsTransactionState() && !RecoveryInProgress() &&
+	active = !(ci_internal_sql != NULL && queryString != NULL &&
+			   strcmp(queryString, ci_internal_sql) == 0) &&
+		IsTransactionState() && !RecoveryInProgress() &&
 		!creating_extension && OidIsValid(get_extension_oid("customer_info", true)) &&
 		(IsA(parsetree, AlterTableStmt) || IsA(parsetree, RenameStmt) ||
 		 IsA(parsetree, DropStmt));

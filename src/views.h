@@ -12,8 +12,8 @@
 
 #include "nodes/pg_list.h"
 
-/* > 0 while the extension runs DDL of its own: the hook stands aside */
-extern int	ci_internal_ddl;
+/* the statement the extension is running itself: the hook stands aside */
+extern const char *ci_internal_sql;
 
 extern void ci_views_init(void);
 
