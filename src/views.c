@@ -836,7 +836,9 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
 			/* its view goes first, even if the policy went before */
 			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION &&
-				pg_class_ownercheck(relid, GetUserId()))
+				pg_class_ownercheck(relid, GetUserId()) &&
+				(has_policy(relid) ||
+				 OidIsValid(find_masked_view(relid, get_rel_name(relid), false))))
 				forget_table(relid);
 		}
 		CommandCounterIncrement();
