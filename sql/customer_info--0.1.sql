@@ -747,6 +747,7 @@ CREATE TABLE ci.protected_column (
 	index_key	bytea,
 	mask_attname name NOT NULL,
 	encrypted	boolean NOT NULL DEFAULT true,
+	mask_function regprocedure,
 	protected_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	PRIMARY KEY (relid, attname),
 	CHECK (searchable = (index_attname IS NOT NULL AND index_key IS NOT NULL))
@@ -756,7 +757,7 @@ COMMENT ON TABLE ci.protected_column IS
 SELECT pg_catalog.pg_extension_config_dump('ci.protected_column', '');
 REVOKE ALL ON ci.protected_column FROM PUBLIC;
 GRANT SELECT (relid, attname, kind, category, searchable, index_attname, mask_attname,
-			  encrypted, protected_at)
+			  encrypted, mask_function, protected_at)
 	ON ci.protected_column TO customer_info_admin;
 
 CREATE TABLE ci.access_level (
@@ -804,18 +805,49 @@ CREATE FUNCTION ci.protect_trigger() RETURNS trigger
 COMMENT ON FUNCTION ci.protect_trigger() IS
 	'row trigger of protected tables: validates, encrypts and indexes plaintext; keeps authentic envelopes';
 
+-- Schemas whose functions may be mask functions (they see plaintext).
+CREATE TABLE ci.trusted_mask_schema (
+	nsp			regnamespace PRIMARY KEY,
+	trusted_by	regrole NOT NULL,
+	trusted_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ci.trusted_mask_schema IS
+	'schemas a superuser trusted for custom mask functions';
+SELECT pg_catalog.pg_extension_config_dump('ci.trusted_mask_schema', '');
+REVOKE ALL ON ci.trusted_mask_schema FROM PUBLIC;
+GRANT SELECT ON ci.trusted_mask_schema TO customer_info_admin;
+
+CREATE FUNCTION ci.trust_mask_schema(schema regnamespace, trusted boolean DEFAULT true)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_trust_mask_schema'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.trust_mask_schema(regnamespace, boolean) IS
+	'for superusers: lets functions of a schema serve as mask functions (or, with false, no longer)';
+
 CREATE FUNCTION ci.protect(tbl regclass, col name, kind text,
 						   category text DEFAULT 'C2',
 						   searchable boolean DEFAULT false,
 						   encrypt_existing boolean DEFAULT true,
-						   encrypted boolean DEFAULT true)
+						   encrypted boolean DEFAULT true,
+						   mask regprocedure DEFAULT NULL)
 	RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_protect'
-	LANGUAGE C STRICT;
-COMMENT ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean) IS
-	'classifies a column and (unless encrypted => false) encrypts it, validating by kind; its masked form is kept beside it; searchable adds a blind index <col>_bidx; existing values are encrypted at once, or with encrypt_existing => false left for CALL ci.reencrypt() (committed batches)';
-REVOKE ALL ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean) TO customer_info_admin;
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean, regprocedure) IS
+	'classifies a column and (unless encrypted => false) encrypts it, validating by kind; its masked form (built-in per kind, or mask => a function of a trusted schema) is kept beside it; searchable adds a blind index <col>_bidx; existing values are encrypted at once, or with encrypt_existing => false left for CALL ci.reencrypt() (committed batches)';
+REVOKE ALL ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean, regprocedure) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.protect(regclass, name, text, text, boolean, boolean, boolean, regprocedure) TO customer_info_admin;
+
+CREATE FUNCTION ci.reclassify(tbl regclass, col name, category text DEFAULT NULL,
+							  mask regprocedure DEFAULT NULL,
+							  builtin_mask boolean DEFAULT false)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_reclassify'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.reclassify(regclass, name, text, regprocedure, boolean) IS
+	'changes a protected column''s category and/or mask (a function of a trusted schema, or back to the built-in one); the stored masked forms follow at once';
+REVOKE ALL ON FUNCTION ci.reclassify(regclass, name, text, regprocedure, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.reclassify(regclass, name, text, regprocedure, boolean) TO customer_info_admin;
 
 CREATE FUNCTION ci.unprotect(tbl regclass, col name) RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_unprotect'

@@ -198,11 +198,11 @@ SELECT count(*) AS masked_views FROM pg_class WHERE relnamespace = 'masked'::reg
 -- date keeps its year, an amount its order of magnitude, text its kind's
 -- mask; the view shows them like the others, in clear as text.
 CREATE TABLE mv_profile (id int PRIMARY KEY, birth date, income numeric(12, 2),
-                         nickname text, contact text);
+                         nickname text, contact text, idn text);
 INSERT INTO mv_profile VALUES
-	(1, '1949-12-31', 12345.67, 'Zhang', 'zhang@example.com'),
-	(2, NULL, 0, NULL, NULL),
-	(3, '2001-02-03', -5, 'x', 'li@example.cn');
+	(1, '1949-12-31', 12345.67, 'Zhang', 'zhang@example.com', '11010519491231002X'),
+	(2, NULL, 0, NULL, NULL, NULL),
+	(3, '2001-02-03', -5, 'x', 'li@example.cn', '440305199002280028');
 GRANT SELECT ON mv_profile TO regress_mv_admin;
 SET ROLE regress_mv_admin;
 SELECT ci.protect('mv_profile', 'birth', 'birth_date', 'C2', encrypted => false);
@@ -228,6 +228,44 @@ UPDATE mv_profile SET contact = 'not an email' WHERE id = 2;
 SELECT id, birth_mask, income_mask FROM mv_profile ORDER BY id;
 SELECT ci.reveal(p, 'birth') AS birth, ci.reveal(p, 'income') AS income
   FROM mv_profile p WHERE id = 1;
+
+-- A custom mask only from a schema a superuser trusted; ci.reclassify
+-- changes category or mask in one call, and the stored forms follow
+-- (for an encrypted column, computed from the decrypted values).
+CREATE SCHEMA mv_masks;
+CREATE FUNCTION mv_masks.initial(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+	AS $$SELECT left($1, 1) || '.'$$;
+CREATE FUNCTION mv_masks.two(text, text) RETURNS text LANGUAGE sql AS 'SELECT $1';
+GRANT USAGE ON SCHEMA mv_masks TO PUBLIC;
+SET ROLE regress_mv_admin;
+SELECT ci.protect('mv_profile', 'nickname', 'name', 'C2', encrypted => false,
+                  mask => 'mv_masks.initial(text)');
+SELECT ci.trust_mask_schema('mv_masks');
+RESET ROLE;
+SELECT ci.trust_mask_schema('mv_masks');
+SET ROLE regress_mv_admin;
+SELECT ci.protect('mv_profile', 'nickname', 'name', 'C2', encrypted => false,
+                  mask => 'mv_masks.initial(text)');
+SELECT ci.protect('mv_profile', 'idn', 'cn_id', 'C2');
+SELECT ci.reclassify('mv_profile', 'idn', mask => 'mv_masks.two(text, text)');
+SELECT ci.reclassify('mv_profile', 'idn', mask => 'pg_catalog.upper(text)');
+SELECT ci.reclassify('mv_profile', 'idn', mask => 'mv_masks.initial(text)');
+SELECT ci.reclassify('mv_profile', 'income', category => 'C2');
+SELECT ci.reclassify('mv_profile', 'income', category => 'C9');
+SELECT ci.reclassify('mv_profile', 'idn', mask => 'mv_masks.initial(text)', builtin_mask => true);
+RESET ROLE;
+SELECT id, nickname_mask, idn_mask, ci.reveal(p, 'idn') AS idn FROM mv_profile p ORDER BY id;
+SELECT attname, category, mask_function FROM ci.protected_column
+ WHERE relid = 'mv_profile'::regclass ORDER BY attname;
+-- a schema in use stays trusted; back to the built-in mask
+SELECT ci.trust_mask_schema('mv_masks', false);
+SET ROLE regress_mv_admin;
+SELECT ci.reclassify('mv_profile', 'idn', builtin_mask => true);
+SELECT ci.unprotect('mv_profile', 'nickname');
+RESET ROLE;
+SELECT id, idn_mask FROM mv_profile ORDER BY id;
+SELECT ci.trust_mask_schema('mv_masks', false);
+DROP SCHEMA mv_masks CASCADE;
 SET ROLE regress_mv_admin;
 CALL ci.reencrypt('mv_profile');
 CALL ci.reencrypt('mv_profile', 'income');

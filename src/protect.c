@@ -37,8 +37,10 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -56,6 +58,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/regproc.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -110,6 +113,7 @@ typedef struct ProtectedColumn
 	AttrNumber	bidx_attnum;	/* InvalidAttrNumber unless searchable */
 	AttrNumber	mask_attnum;	/* its masked form, kept by the trigger */
 	bool		encrypted;		/* false: classified and masked, stored in clear */
+	Oid			mask_fn;		/* a custom mask function (text -> text), or 0 */
 	Oid			typid;			/* of an unencrypted column ... */
 	Oid			typoutput;		/* ... and its output function */
 	NameData	attname;
@@ -356,7 +360,8 @@ load_policy(Oid relid)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = ObjectIdGetDatum(relid);
 	if (SPI_execute_with_args("SELECT attname, pg_catalog.uuid_send(column_id), kind, category,"
-							  " index_attname, index_key, mask_attname, encrypted"
+							  " index_attname, index_key, mask_attname, encrypted,"
+							  " mask_function::pg_catalog.oid"
 							  " FROM ci.protected_column"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 							  " ORDER BY attname",
@@ -390,6 +395,9 @@ load_policy(Oid relid)
 							name, RelationGetRelationName(rel)),
 					 errhint("Use ci.unprotect() to remove its policy.")));
 		pc->encrypted = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		pc->mask_fn = DatumGetObjectId(SPI_getbinval(tup, desc, 9, &isnull));
+		if (isnull)
+			pc->mask_fn = InvalidOid;
 		pc->typid = TupleDescAttr(RelationGetDescr(rel), pc->attnum - 1)->atttypid;
 		if (!pc->encrypted)
 		{
@@ -802,6 +810,11 @@ mask_of(const ProtectedColumn *pc, const char *canonical)
 	size_t		len = strlen(canonical);
 	const CiIdentType *type;
 
+	/* a DBA's own mask, from a schema a superuser trusted */
+	if (OidIsValid(pc->mask_fn))
+		return DatumGetTextPP(OidFunctionCall1Coll(pc->mask_fn, DEFAULT_COLLATION_OID,
+												   PointerGetDatum(cstring_to_text(canonical))));
+
 	switch (pc->kind)
 	{
 		case KIND_CN_ID:
@@ -906,6 +919,9 @@ normalise_value(ProtectedColumn *pc, const char *relname, const char *s, size_t 
 static text *
 mask_of_datum(ProtectedColumn *pc, const char *relname, Datum value)
 {
+	if (OidIsValid(pc->mask_fn) &&
+		(pc->kind == KIND_BIRTH_DATE || pc->kind == KIND_AMOUNT))
+		return mask_of(pc, OidOutputFunctionCall(pc->typoutput, value));
 	if (pc->kind == KIND_BIRTH_DATE)
 	{
 		DateADT		d = DatumGetDateADT(value);
@@ -1372,18 +1388,66 @@ run_as_ci_owner(const char *cmd, int nargs, Oid *argtypes, Datum *values,
 }
 
 /*
+ * A custom mask: a function (text) returns text, in a schema a superuser
+ * marked trusted (ci.trust_mask_schema): it sees the plaintext.
+ */
+static void
+check_mask_function(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Form_pg_proc proc;
+	Oid			nsp;
+	bool		shape;
+	CiUserSwitch sw;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1];
+	bool		trusted;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fn);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	nsp = proc->pronamespace;
+	shape = proc->pronargs == 1 && proc->proargtypes.values[0] == TEXTOID &&
+		proc->prorettype == TEXTOID && !proc->proretset && proc->prokind == PROKIND_FUNCTION;
+	ReleaseSysCache(tup);
+	if (!shape)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_FUNCTION_DEFINITION),
+				 errmsg("mask function %s must take one text argument and return text",
+						format_procedure(fn))));
+	values[0] = ObjectIdGetDatum(nsp);
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM ci.trusted_mask_schema"
+							  " WHERE nsp OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.trusted_mask_schema");
+	trusted = SPI_processed > 0;
+	SPI_finish();
+	ci_restore_user(&sw);
+	if (!trusted)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("mask function %s is not in a trusted schema", format_procedure(fn)),
+				 errdetail("A mask function sees the plaintext."),
+				 errhint("A superuser marks a schema trusted with ci.trust_mask_schema().")));
+}
+
+/*
  * ci.protect(tbl, col, kind, category, searchable)
  */
 Datum
 ci_protect(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	char	   *attname = NameStr(*PG_GETARG_NAME(1));
-	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	char	   *category = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	bool		searchable = PG_GETARG_BOOL(4);
-	bool		encrypt_existing = PG_GETARG_BOOL(5);
-	bool		encrypted = PG_GETARG_BOOL(6);
+	Oid			relid;
+	char	   *attname;
+	char	   *kind;
+	char	   *category;
+	bool		searchable;
+	bool		encrypt_existing;
+	bool		encrypted;
+	Oid			mask_fn = PG_ARGISNULL(7) ? InvalidOid : PG_GETARG_OID(7);
 	CiKind		kindval;
 	char	   *qrel;
 	char	   *qcol;
@@ -1394,15 +1458,30 @@ ci_protect(PG_FUNCTION_ARGS)
 	List	   *view_grants;
 	bytea	   *index_key = NULL;
 	Relation	rel;
-	Oid			argtypes[10] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID,
-	BYTEAOID, UUIDOID, NAMEOID, BOOLOID};
-	Datum		values[10];
-	char		nulls[10] = "          ";
+	Oid			argtypes[11] = {OIDOID, NAMEOID, TEXTOID, TEXTOID, BOOLOID, NAMEOID,
+	BYTEAOID, UUIDOID, NAMEOID, BOOLOID, OIDOID};
+	Datum		values[11];
+	char		nulls[11] = "           ";
 	const CiDataKey *dk;
 	pg_uuid_t  *column_id = palloc(sizeof(pg_uuid_t));
 
+	for (int a = 0; a < 7; a++)
+		if (PG_ARGISNULL(a))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("only the mask of ci.protect() may be null")));
+	relid = PG_GETARG_OID(0);
+	attname = NameStr(*PG_GETARG_NAME(1));
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	category = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	searchable = PG_GETARG_BOOL(4);
+	encrypt_existing = PG_GETARG_BOOL(5);
+	encrypted = PG_GETARG_BOOL(6);
+
 	ci_require_admin("protect columns");
 	kindval = kind_from_name(kind);
+	if (OidIsValid(mask_fn))
+		check_mask_function(mask_fn);
 	if (encrypted && (kindval == KIND_BIRTH_DATE || kindval == KIND_AMOUNT))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1580,11 +1659,14 @@ ci_protect(PG_FUNCTION_ARGS)
 	values[7] = UUIDPGetDatum(column_id);
 	values[8] = CStringGetDatum(maskname);
 	values[9] = BoolGetDatum(encrypted);
+	values[10] = ObjectIdGetDatum(mask_fn);
+	if (!OidIsValid(mask_fn))
+		nulls[10] = 'n';
 	run_as_ci_owner("INSERT INTO ci.protected_column"
 					" (relid, attname, kind, category, searchable, index_attname, index_key,"
-					"  column_id, mask_attname, encrypted)"
-					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-					10, argtypes, values, nulls);
+					"  column_id, mask_attname, encrypted, mask_function)"
+					" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::pg_catalog.oid)",
+					11, argtypes, values, nulls);
 
 	/* the trigger, once per table */
 	if (!OidIsValid(get_trigger_oid(relid, TRIGGER_NAME, true)))
@@ -2576,3 +2658,157 @@ ci_migrate_sync(PG_FUNCTION_ARGS)
 	return PointerGetDatum(newtuple);
 }
 
+
+/*
+ * ci.trust_mask_schema(schema [, trusted]): a superuser marks a schema
+ * whose functions may serve as mask functions (they see plaintext), or
+ * withdraws that while no protected column uses one of them.
+ */
+PG_FUNCTION_INFO_V1(ci_trust_mask_schema);
+PG_FUNCTION_INFO_V1(ci_reclassify);
+
+Datum
+ci_trust_mask_schema(PG_FUNCTION_ARGS)
+{
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2];
+	bool		trusted = PG_GETARG_BOOL(1);
+	CiUserSwitch sw;
+	bool		in_use;
+
+	if (!superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only superusers may trust a schema for mask functions"),
+				 errdetail("A mask function sees the plaintext of the columns it masks.")));
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = ObjectIdGetDatum(GetSessionUserId());
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM ci.protected_column c"
+							  " JOIN pg_catalog.pg_proc p"
+							  "   ON p.oid OPERATOR(pg_catalog.=) c.mask_function::pg_catalog.oid"
+							  " WHERE p.pronamespace OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.protected_column");
+	in_use = SPI_processed > 0;
+	if (!trusted && in_use)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("a protected column still uses a mask function of schema \"%s\"",
+						get_namespace_name(DatumGetObjectId(values[0]))),
+				 errhint("Give it another mask with ci.reclassify() first.")));
+	if (SPI_execute_with_args(trusted ?
+							  "INSERT INTO ci.trusted_mask_schema (nsp, trusted_by)"
+							  " VALUES ($1, $2) ON CONFLICT DO NOTHING" :
+							  "DELETE FROM ci.trusted_mask_schema"
+							  " WHERE nsp OPERATOR(pg_catalog.=) $1::pg_catalog.regnamespace",
+							  trusted ? 2 : 1, argtypes, values, NULL, false, 0) < 0)
+		elog(ERROR, "could not update ci.trusted_mask_schema");
+	SPI_finish();
+	ci_restore_user(&sw);
+	PG_RETURN_VOID();
+}
+
+/*
+ * ci.reclassify(tbl, col [, category] [, mask | builtin_mask]): change a
+ * protected column's category or mask in one call; a new mask is applied
+ * to the stored values at once (the masked forms are computed again).
+ */
+Datum
+ci_reclassify(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *attname;
+	TablePolicy *tp;
+	ProtectedColumn *pc;
+	AttrNumber	attnum;
+	bool		encrypted;
+	bool		remask;
+	Oid			argtypes[5] = {OIDOID, NAMEOID, TEXTOID, OIDOID, BOOLOID};
+	Datum		values[5];
+	char		nulls[5] = "     ";
+	char	   *qrel;
+	char	   *qcol;
+
+	ci_require_admin("reclassify columns");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table, column and builtin_mask must not be null")));
+	relid = PG_GETARG_OID(0);
+	attname = NameStr(*PG_GETARG_NAME(1));
+	if (PG_GETARG_BOOL(4) && !PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a mask function and the built-in mask exclude each other")));
+	tp = get_policy(relid);
+	pc = find_column(tp, relid, attname);
+	attnum = pc->attnum;
+	encrypted = pc->encrypted;
+	remask = PG_GETARG_BOOL(4) ? OidIsValid(pc->mask_fn) :
+		(!PG_ARGISNULL(3) && PG_GETARG_OID(3) != pc->mask_fn);
+	free_policy(tp);
+	if (!PG_ARGISNULL(2))
+	{
+		char	   *category = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+		if (strcmp(category, "C1") != 0 && strcmp(category, "C2") != 0 &&
+			strcmp(category, "C3") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown category \"%s\"", category),
+					 errhint("JR/T 0171-2020 categories are C1, C2 and C3.")));
+		values[2] = PG_GETARG_DATUM(2);
+	}
+	else
+		nulls[2] = 'n';
+	if (!PG_ARGISNULL(3))
+	{
+		check_mask_function(PG_GETARG_OID(3));
+		values[3] = PG_GETARG_DATUM(3);
+	}
+	else
+		nulls[3] = 'n';
+	values[0] = ObjectIdGetDatum(relid);
+	values[1] = CStringGetDatum(attname);
+	values[4] = PG_GETARG_DATUM(4);
+	run_as_ci_owner("UPDATE ci.protected_column"
+					" SET category = coalesce($3, category),"
+					"     mask_function = CASE WHEN $5 THEN NULL"
+					"                          ELSE coalesce($4::pg_catalog.oid::pg_catalog.regprocedure,"
+					"                                        mask_function) END"
+					" WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+					" AND attname OPERATOR(pg_catalog.=) $2",
+					5, argtypes, values, nulls);
+	CommandCounterIncrement();
+	if (!remask)
+		PG_RETURN_VOID();
+
+	/* the stored masked forms, computed again from the plaintext */
+	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	qcol = (char *) quote_identifier(attname);
+	if (!encrypted)
+	{
+		run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
+										   qrel, qcol, qcol, qcol));
+		PG_RETURN_VOID();
+	}
+	reseal_begin(relid, list_make1_int(attnum));
+	reseal_initial = true;
+	PG_TRY();
+	{
+		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
+										   " WHERE %s IS NOT NULL",
+										   qrel, qcol, quote_literal_cstr(attname), qcol));
+	}
+	PG_FINALLY();
+	{
+		reseal_end();
+		reseal_initial = false;
+	}
+	PG_END_TRY();
+	PG_RETURN_VOID();
+}
