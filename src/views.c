@@ -12,12 +12,17 @@
  * owned by the NOLOGIN role customer_info_views, which alone is granted
  * SELECT on the table: reporting roles get the view, not the table.
  *
+ * Columns classified but stored in clear are shown as text in clear.
+ *
  * A ProcessUtility hook keeps views and policy in step with DDL, in the
- * same transaction: ALTER TABLE (columns added, dropped, retyped), renaming
- * a table or a column (the policy follows a renamed protected column and
- * its helper columns), dropping a table or a protected column.  Grants on
- * a view survive its regeneration.  The view's SQL is built from catalog
- * names, always quoted, and table references are regclass constants.
+ * same transaction, for statements of the table's owner: ALTER TABLE
+ * (columns added, dropped, retyped), renaming a table or a column (the
+ * policy follows a renamed protected column and its helper columns),
+ * dropping a table, a schema or a protected column.  It refuses to retype
+ * a protected column or to change the primary key (envelopes are bound to
+ * it).  Grants on a view survive its regeneration.  The view's SQL is
+ * built from catalog names, always quoted, and table references are
+ * regclass constants.
  *
  *-------------------------------------------------------------------------
  */
