@@ -379,8 +379,8 @@ switch_user(Oid role, CiUserSwitch *sw)
 							 true, 0, false);
 }
 
-static Oid
-relation_owner(Oid relid)
+Oid
+ci_relation_owner(Oid relid)
 {
 	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	Oid			owner;
@@ -399,13 +399,13 @@ ci_become_owner(CiUserSwitch *sw)
 
 	if (!OidIsValid(relid))
 		elog(ERROR, "table ci.data_key is missing");
-	switch_user(relation_owner(relid), sw);
+	switch_user(ci_relation_owner(relid), sw);
 }
 
 void
 ci_become_table_owner(Oid relid, CiUserSwitch *sw)
 {
-	switch_user(relation_owner(relid), sw);
+	switch_user(ci_relation_owner(relid), sw);
 }
 
 void

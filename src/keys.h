@@ -65,6 +65,7 @@ typedef struct CiUserSwitch
 extern void ci_become_owner(CiUserSwitch *sw);
 extern void ci_become_table_owner(Oid relid, CiUserSwitch *sw);
 extern void ci_become_role(Oid role, CiUserSwitch *sw);
+extern Oid	ci_relation_owner(Oid relid);
 extern void ci_restore_user(CiUserSwitch *sw);
 
 #endif							/* CI_KEYS_H */

@@ -1388,6 +1388,42 @@ run_as_ci_owner(const char *cmd, int nargs, Oid *argtypes, Datum *values,
 }
 
 /*
+ * Pass over a column's stored values as the table's owner: an unencrypted
+ * column is written onto itself (the trigger validates and masks it), an
+ * encrypted one is sealed again by ci.reseal(), text that merely looks like
+ * an envelope counting as plaintext (the trigger fills blind index and
+ * masked form).  For ci.protect's first pass and a new mask.
+ */
+static void
+rewrite_column(Oid relid, AttrNumber attnum, const char *attname, bool encrypted)
+{
+	char	   *qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												  get_rel_name(relid));
+	const char *qcol = quote_identifier(attname);
+
+	if (!encrypted)
+	{
+		run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
+										   qrel, qcol, qcol, qcol));
+		return;
+	}
+	reseal_begin(relid, list_make1_int(attnum));
+	reseal_initial = true;
+	PG_TRY();
+	{
+		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
+										   " WHERE %s IS NOT NULL",
+										   qrel, qcol, quote_literal_cstr(attname), qcol));
+	}
+	PG_FINALLY();
+	{
+		reseal_end();
+		reseal_initial = false;
+	}
+	PG_END_TRY();
+}
+
+/*
  * A custom mask: a function (text) returns text, in a schema a superuser
  * marked trusted (ci.trust_mask_schema): it sees the plaintext.
  */
@@ -1680,33 +1716,8 @@ ci_protect(PG_FUNCTION_ARGS)
 	 * the trigger fills the blind index.  Or leave it to ci.reencrypt(),
 	 * which does the same in committed batches (a large table, online).
 	 */
-	if (!encrypted)
-	{
-		/* the trigger computes the masked forms (and validates) */
-		run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
-										   qrel, qcol, qcol, qcol));
-		ci_attach_view(relid, view_grants);
-		PG_RETURN_VOID();
-	}
-	if (!encrypt_existing)
-	{
-		ci_attach_view(relid, view_grants);
-		PG_RETURN_VOID();
-	}
-	reseal_begin(relid, list_make1_int(attnum));
-	reseal_initial = true;
-	PG_TRY();
-	{
-		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
-										   " WHERE %s IS NOT NULL",
-										   qrel, qcol, quote_literal_cstr(attname), qcol));
-	}
-	PG_FINALLY();
-	{
-		reseal_end();
-		reseal_initial = false;
-	}
-	PG_END_TRY();
+	if (!encrypted || encrypt_existing)
+		rewrite_column(relid, attnum, attname, encrypted);
 	ci_attach_view(relid, view_grants);
 	PG_RETURN_VOID();
 }
@@ -2729,8 +2740,6 @@ ci_reclassify(PG_FUNCTION_ARGS)
 	Oid			argtypes[5] = {OIDOID, NAMEOID, TEXTOID, OIDOID, BOOLOID};
 	Datum		values[5];
 	char		nulls[5] = "     ";
-	char	   *qrel;
-	char	   *qcol;
 
 	ci_require_admin("reclassify columns");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(4))
@@ -2787,28 +2796,6 @@ ci_reclassify(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 
 	/* the stored masked forms, computed again from the plaintext */
-	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-									  get_rel_name(relid));
-	qcol = (char *) quote_identifier(attname);
-	if (!encrypted)
-	{
-		run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
-										   qrel, qcol, qcol, qcol));
-		PG_RETURN_VOID();
-	}
-	reseal_begin(relid, list_make1_int(attnum));
-	reseal_initial = true;
-	PG_TRY();
-	{
-		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
-										   " WHERE %s IS NOT NULL",
-										   qrel, qcol, quote_literal_cstr(attname), qcol));
-	}
-	PG_FINALLY();
-	{
-		reseal_end();
-		reseal_initial = false;
-	}
-	PG_END_TRY();
+	rewrite_column(relid, attnum, attname, encrypted);
 	PG_RETURN_VOID();
 }

@@ -129,19 +129,6 @@ run_as(Oid role, const char *sql)
 }
 
 static Oid
-rel_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-static Oid
 namespace_owner(Oid nsp)
 {
 	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
@@ -158,7 +145,7 @@ namespace_owner(Oid nsp)
 static Oid
 extension_owner(void)
 {
-	return rel_owner(get_relname_relid("protected_column", get_namespace_oid("ci", false)));
+	return ci_relation_owner(get_relname_relid("protected_column", get_namespace_oid("ci", false)));
 }
 
 /*
@@ -292,7 +279,7 @@ find_masked_view(Oid relid, const char *relname, bool strict)
 	if (!OidIsValid(viewid))
 		return InvalidOid;
 	if (get_rel_relkind(viewid) != RELKIND_VIEW ||
-		rel_owner(viewid) != get_role_oid(VIEW_OWNER, false) ||
+		ci_relation_owner(viewid) != get_role_oid(VIEW_OWNER, false) ||
 		!view_reads(viewid, relid))
 	{
 		if (!strict)
@@ -464,7 +451,7 @@ refresh_view(Oid relid, List *grants)
 		   psprintf("GRANT USAGE ON SCHEMA %s TO %s",
 					quote_identifier(get_namespace_name(get_rel_namespace(relid))),
 					VIEW_OWNER));
-	run_as(rel_owner(relid), psprintf("GRANT SELECT ON %s TO %s", qrel, VIEW_OWNER));
+	run_as(ci_relation_owner(relid), psprintf("GRANT SELECT ON %s TO %s", qrel, VIEW_OWNER));
 	run_as(owner, sql.data);
 	foreach(lc, grants)
 	{
@@ -918,16 +905,16 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 					   " AND attname OPERATOR(pg_catalog.=) $2",
 					   2, pv->relid, pc->attname, NULL);
 			CommandCounterIncrement();
-			run_as(rel_owner(pv->relid),
+			run_as(ci_relation_owner(pv->relid),
 				   psprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", qrel,
 							quote_identifier(pc->mask_attname)));
 			if (pc->index_attname)
-				run_as(rel_owner(pv->relid),
+				run_as(ci_relation_owner(pv->relid),
 					   psprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s", qrel,
 								quote_identifier(pc->index_attname)));
 		}
 		if (!has_policy(pv->relid))
-			run_as(rel_owner(pv->relid),
+			run_as(ci_relation_owner(pv->relid),
 				   psprintf("DROP TRIGGER IF EXISTS zzz_customer_info_protect ON %s", qrel));
 		CacheInvalidateRelcacheByRelid(pv->relid);
 	}

@@ -71,9 +71,12 @@ ci_build_install() {
 }
 
 # Start a throwaway cluster in $1 (created, owned by postgres) that
-# preloads the library; it listens only on a Unix socket in $1.
+# preloads the library; it listens only on a Unix socket in $1.  With
+# "random-key" as $2 it gets a root key of its own, from the operating
+# system's random source (a real installation takes it from a key manager
+# through customer_info.key_command).
 ci_cluster_start() {
-	local dir=$1
+	local dir=$1 key
 	mkdir -p "$dir"
 	chown "$CI_PG_USER:" "$dir"
 	ci_as_pg "$CI_PG_BIN/initdb" -D "$dir/data" -A trust -E UTF8 \
@@ -86,6 +89,10 @@ ci_cluster_start() {
 		port = 5432
 		fsync = off
 	CONF
+	if [ "${2:-}" = random-key ]; then
+		key=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+		echo "customer_info.key_command = 'echo $key'" >>"$dir/data/postgresql.conf"
+	fi
 	ci_as_pg "$CI_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null ||
 		{ cat "$dir/server.log" >&2; ci_die "server did not start"; }
 	CI_CLUSTER_DIR=$dir
