@@ -1438,3 +1438,56 @@ COMMENT ON FUNCTION ci.retire_keys() IS
 	'marks retired every retiring data key that no stored value uses any more (after ci.reencrypt); returns how many';
 REVOKE ALL ON FUNCTION ci.retire_keys() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.retire_keys() TO customer_info_admin;
+
+-------------------------------------------------------------------------------
+-- Read audit
+-------------------------------------------------------------------------------
+
+-- Auditors read the audit records; they see no plaintext through them.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'customer_info_auditor') THEN
+		CREATE ROLE customer_info_auditor NOLOGIN;
+		COMMENT ON ROLE customer_info_auditor IS
+			'customer_info: reads audit and read-audit records, runs verification and the exposure report';
+	END IF;
+END
+$$;
+
+CREATE FUNCTION ci.append_only() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ci_append_only'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.append_only() IS
+	'trigger that refuses UPDATE, DELETE and TRUNCATE of an append-only table';
+
+-- One row per statement, role, purpose and column of clear reads of C2 and
+-- C3 values, written by the read-audit worker (see README, "Read audit").
+CREATE TABLE ci.read_audit (
+	record_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	statement_start timestamptz NOT NULL,
+	role_name	text NOT NULL,
+	session_user_name text NOT NULL,
+	purpose		text,
+	relid		oid NOT NULL,
+	table_name	text NOT NULL,
+	column_name	text NOT NULL,
+	row_count	bigint NOT NULL CHECK (row_count > 0),
+	row_keys	text[] NOT NULL,
+	backend_pid	integer NOT NULL,
+	recorded_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX read_audit_statement_start ON ci.read_audit (statement_start);
+CREATE INDEX read_audit_row_keys ON ci.read_audit USING gin (row_keys);
+COMMENT ON TABLE ci.read_audit IS
+	'read audit: who read which C2/C3 values in clear, when, for what purpose (row keys: the first customer_info.read_audit_keys per statement and column)';
+SELECT pg_catalog.pg_extension_config_dump('ci.read_audit', '');
+REVOKE ALL ON ci.read_audit FROM PUBLIC;
+GRANT SELECT ON ci.read_audit TO customer_info_auditor;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+	ON ci.read_audit FOR EACH STATEMENT EXECUTE FUNCTION ci.append_only();
+
+CREATE FUNCTION ci.read_audit_wait(timeout_ms integer DEFAULT 10000) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_read_audit_wait'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.read_audit_wait(integer) IS
+	'waits until every read-audit record of this database queued so far is in ci.read_audit; false on timeout';

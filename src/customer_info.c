@@ -18,6 +18,7 @@
 
 #include "access.h"
 #include "keys.h"
+#include "read_audit.h"
 #include "views.h"
 
 PG_MODULE_MAGIC;
@@ -41,6 +42,7 @@ _PG_init(void)
 	ci_keys_init();
 	ci_views_init();
 	ci_access_init();
+	ci_read_audit_init();
 	MarkGUCPrefixReserved("customer_info");
 	ci_keys_load_root();
 }

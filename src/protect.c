@@ -70,6 +70,7 @@
 #include "keys.h"
 #include "mask.h"
 #include "mask_core.h"
+#include "read_audit.h"
 #include "views.h"
 
 PG_FUNCTION_INFO_V1(ci_protect);
@@ -1853,6 +1854,7 @@ typedef struct RevealState
 	ProtectedColumn *pc;		/* the column, in tp */
 	TupleDesc	desc;			/* copy of the row type's descriptor */
 	bool		keyargs_checked;	/* ci_reveal_key's argument types */
+	bool		audited;		/* C2 or C3: clear reads are recorded */
 	bool		allowed;		/* userid may reveal it, as of ... */
 	Oid			userid;
 	Oid			session_userid;
@@ -1942,6 +1944,7 @@ reveal_resolve(FunctionCallInfo fcinfo, Oid typid, int32 typmod, Oid relid,
 	st->relid = relid;
 	st->generation = generation;
 	st->keyargs_checked = false;
+	st->audited = strcmp(st->pc->category, "C1") != 0;
 	st->allowed = false;
 	return st;
 }
@@ -1957,9 +1960,13 @@ reveal_allowed(FunctionCallInfo fcinfo, RevealState *st)
 	const char *purpose = ci_session_purpose();
 	TimestampTz until;
 
+	/* ci.unprotect() decrypting in place is no read of anyone's */
 	if (unprotect_relid == st->relid &&
 		strcmp(NameStr(unprotect_attname), NameStr(st->pc->attname)) == 0)
+	{
+		st->audited = false;
 		return true;
+	}
 	if (st->allowed && st->userid == userid &&
 		st->session_userid == GetSessionUserId() &&
 		st->allowed_generation == policy_generation &&
@@ -2068,6 +2075,67 @@ reveal_enter(FunctionCallInfo fcinfo, Oid typid, int32 typmod, Oid relid,
 }
 
 /*
+ * Count a clear read for the read audit (C2 and C3 columns), with the
+ * row's key if it is wanted: its value as text, or a row literal of the
+ * values of a composite key.
+ */
+static void
+audit_read(RevealState *st, const Datum *pk)
+{
+	StringInfoData buf;
+
+	if (!st->audited || !ci_read_audit_count(st->relid, NameStr(st->pc->attname)))
+		return;
+	initStringInfo(&buf);
+	if (st->tp->npk > 1)
+		appendStringInfoChar(&buf, '(');
+	for (int i = 0; i < st->tp->npk; i++)
+	{
+		char	   *s = OidOutputFunctionCall(st->tp->pk_out[i], pk[i]);
+
+		if (i > 0)
+			appendStringInfoChar(&buf, ',');
+		if (st->tp->npk > 1 && (*s == '\0' || strpbrk(s, "(),\"\\ \t\n") != NULL))
+		{
+			appendStringInfoChar(&buf, '"');
+			for (const char *c = s; *c; c++)
+			{
+				if (*c == '"' || *c == '\\')
+					appendStringInfoChar(&buf, *c);
+				appendStringInfoChar(&buf, *c);
+			}
+			appendStringInfoChar(&buf, '"');
+		}
+		else
+			appendStringInfoString(&buf, s);
+		pfree(s);
+	}
+	if (st->tp->npk > 1)
+		appendStringInfoChar(&buf, ')');
+	ci_read_audit_key(buf.data, buf.len);
+	pfree(buf.data);
+}
+
+/* The primary key of a row, for audit_read(). */
+static void
+audit_read_row(RevealState *st, HeapTuple tuple)
+{
+	Datum		pk[INDEX_MAX_KEYS];
+
+	if (!st->audited)
+		return;
+	for (int i = 0; i < st->tp->npk; i++)
+	{
+		bool		isnull;
+
+		pk[i] = heap_getattr(tuple, st->tp->pk[i], st->desc, &isnull);
+		if (isnull)
+			pk_null_error(NameStr(TupleDescAttr(st->desc, st->tp->pk[i] - 1)->attname));
+	}
+	audit_read(st, pk);
+}
+
+/*
  * ci.reveal(row, column): the plaintext of a protected column of a table
  * row, for roles at level 'clear'.
  */
@@ -2079,6 +2147,7 @@ ci_reveal(PG_FUNCTION_ARGS)
 	HeapTupleData tuple;
 	bool		isnull;
 	Datum		val;
+	text	   *result;
 
 	st = reveal_enter(fcinfo, HeapTupleHeaderGetTypeId(rec), HeapTupleHeaderGetTypMod(rec),
 					  InvalidOid, NameStr(*PG_GETARG_NAME(1)));
@@ -2090,9 +2159,14 @@ ci_reveal(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	if (!st->pc->encrypted)
+	{
+		audit_read_row(st, &tuple);
 		PG_RETURN_TEXT_P(cstring_to_text(OidOutputFunctionCall(st->pc->typoutput, val)));
+	}
 	row_key(&st->key, st->tp, &tuple, st->desc);
-	PG_RETURN_TEXT_P(reveal_open(fcinfo, st, DatumGetTextPP(val)));
+	result = reveal_open(fcinfo, st, DatumGetTextPP(val));
+	audit_read_row(st, &tuple);
+	PG_RETURN_TEXT_P(result);
 }
 
 /*
@@ -2108,6 +2182,7 @@ ci_reveal_key(PG_FUNCTION_ARGS)
 	Oid			relid;
 	RevealState *st;
 	int			nkeys = PG_NARGS() - 3;
+	text	   *result;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -2138,17 +2213,28 @@ ci_reveal_key(PG_FUNCTION_ARGS)
 	}
 	if (PG_ARGISNULL(2))
 		PG_RETURN_NULL();
-	/* a column stored in clear: the value is its own plaintext */
-	if (!st->pc->encrypted)
-		PG_RETURN_TEXT_P(PG_GETARG_TEXT_P_COPY(2));
-	resetStringInfo(&st->key);
 	for (int i = 0; i < nkeys; i++)
-	{
 		if (PG_ARGISNULL(3 + i))
 			pk_null_error(get_attname(relid, st->tp->pk[i], false));
-		key_part(&st->key, st->tp, i, PG_GETARG_DATUM(3 + i));
+	/* a column stored in clear: the value is its own plaintext */
+	if (!st->pc->encrypted)
+		result = PG_GETARG_TEXT_P_COPY(2);
+	else
+	{
+		resetStringInfo(&st->key);
+		for (int i = 0; i < nkeys; i++)
+			key_part(&st->key, st->tp, i, PG_GETARG_DATUM(3 + i));
+		result = reveal_open(fcinfo, st, PG_GETARG_TEXT_PP(2));
 	}
-	PG_RETURN_TEXT_P(reveal_open(fcinfo, st, PG_GETARG_TEXT_PP(2)));
+	if (st->audited)
+	{
+		Datum		pk[INDEX_MAX_KEYS];
+
+		for (int i = 0; i < nkeys; i++)
+			pk[i] = PG_GETARG_DATUM(3 + i);
+		audit_read(st, pk);
+	}
+	PG_RETURN_TEXT_P(result);
 }
 
 /*

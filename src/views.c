@@ -422,20 +422,19 @@ refresh_view(Oid relid, List *grants)
 			continue;
 		}
 		/*
-		 * The levels are InitPlans: evaluated once per query.  In clear, an
-		 * encrypted column is opened, one stored in clear shown as text.
+		 * The levels are InitPlans: evaluated once per query.  In clear, the
+		 * value goes through ci.reveal(), which opens an encrypted one and
+		 * records the read of a C2 or C3 one (read audit).
 		 */
 		appendStringInfo(&sql,
 						 "CASE WHEN (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
 						 " %s::pg_catalog.name, true) OPERATOR(pg_catalog.=) 'clear') THEN ",
 						 relid, quote_literal_cstr(name));
-		if (pc->encrypted)
-			appendStringInfo(&sql,
-							 "ci.reveal(%u::pg_catalog.oid::pg_catalog.regclass,"
-							 " %s::pg_catalog.name, t.%s%s)",
-							 relid, quote_literal_cstr(name), qname, pkargs.data);
-		else
-			appendStringInfo(&sql, "t.%s::pg_catalog.text", qname);
+		appendStringInfo(&sql,
+						 "ci.reveal(%u::pg_catalog.oid::pg_catalog.regclass,"
+						 " %s::pg_catalog.name, t.%s%s%s)",
+						 relid, quote_literal_cstr(name), qname,
+						 pc->encrypted ? "" : "::pg_catalog.text", pkargs.data);
 		appendStringInfo(&sql,
 						 " WHEN (SELECT ci.level(%u::pg_catalog.oid::pg_catalog.regclass,"
 						 " %s::pg_catalog.name, true) OPERATOR(pg_catalog.=) 'masked')"

@@ -54,6 +54,21 @@ is($standby->safe_psql('postgres',
 		  SELECT ci.reveal(c, 'mobile') FROM customers c WHERE id = 2},
 		extra_params => [ '-U', 'clerk' ]),
 	'15012345678', 'standby: ci.reveal works');
+
+# Read audit on the standby: nothing can be written there, so each record
+# is a structured line in the server log; no plaintext reaches the log.
+my $log = slurp_file($standby->logfile);
+like($log,
+	qr/LOG:  customer_info read audit: \{"statement_start": "[^"]+", "role": "clerk", "session_user": "clerk", "purpose": "service", "table": "public.customers", "column": "mobile", "rows": 2, "keys": \["1", "2"\], "pid": \d+\}/,
+	'standby: the view read is in the server log, one line per statement and column');
+like($log,
+	qr/customer_info read audit: \{[^\n]*"role": "clerk"[^\n]*"column": "mobile", "rows": 1, "keys": \["2"\]/,
+	'standby: the ci.reveal read is in the server log');
+unlike($log, qr/13800138000|15012345678|11010519491231002X/,
+	'standby: no plaintext in the server log');
+is($primary->safe_psql('postgres', q{SELECT ci.read_audit_wait();
+		SELECT count(*) FROM ci.read_audit}),
+	"t\n0", 'primary: no record for reads made on the standby');
 my ($ret, $stdout, $stderr) = $standby->psql('postgres',
 	q{SELECT mobile FROM masked.customers WHERE id = 1},
 	extra_params => [ '-U', 'clerk' ]);
