@@ -169,6 +169,33 @@ SET ROLE regress_ac_clerk;
 SELECT * FROM ci.exposure_report();
 RESET ROLE;
 
+-- Levels, purposes and requests name roles: a role that holds any cannot
+-- be dropped (its OID could name another role one day); DROP OWNED BY
+-- takes them away, revoking current temporary access.
+CREATE ROLE regress_ac_leaver LOGIN;
+SET ROLE regress_ac_admin;
+SELECT ci.grant_level('regress_ac_leaver', 'clear', 'C2');
+SELECT ci.allow_purpose('regress_ac_leaver', 'service');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_ac_leaver;
+SELECT ci.request_access('clear', 'service', 'one look', now() + interval '1 hour',
+						 tbl => 'ac_customers', col => 'id_number') AS req3 \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_ac_approver;
+SELECT ci.approve_access(:req3);
+RESET SESSION AUTHORIZATION;
+DROP ROLE regress_ac_leaver;
+-- DROP OWNED needs the role's privileges, as ever
+SET SESSION AUTHORIZATION regress_ac_other;
+DROP OWNED BY regress_ac_leaver;
+RESET SESSION AUTHORIZATION;
+DROP OWNED BY regress_ac_leaver;
+SELECT count(*) FROM ci.access_level WHERE role = 'regress_ac_leaver'::regrole;
+SELECT count(*) FROM ci.role_purpose WHERE role = 'regress_ac_leaver'::regrole;
+SELECT status, decision_note FROM ci.access_request WHERE request_id = :req3;
+DELETE FROM ci.access_request WHERE request_id = :req3;
+DROP ROLE regress_ac_leaver;
+
 SET ROLE regress_ac_admin;
 SELECT ci.revoke_level('regress_ac_team', 'C2');
 SELECT ci.revoke_level('regress_ac_free', 'C2');

@@ -276,6 +276,21 @@ SELECT attname FROM pg_attribute WHERE attrelid = 'mv_profile'::regclass AND att
 SELECT id, income FROM mv_profile ORDER BY id;
 DROP TABLE mv_profile;
 
+-- A protected table takes no part in inheritance or partitioning: a
+-- child's rows would bypass the trigger, a parent's DDL the view.
+CREATE TABLE mv_inh (id int PRIMARY KEY, mobile text);
+SELECT ci.protect('mv_inh', 'mobile', 'cn_mobile', 'C2');
+CREATE TABLE mv_inh_child () INHERITS (mv_inh);
+CREATE TABLE mv_inh_parent (id int, mobile text);
+ALTER TABLE mv_inh INHERIT mv_inh_parent;
+CREATE TABLE mv_parted (id int PRIMARY KEY, mobile text, mobile_mask text)
+	PARTITION BY RANGE (id);
+ALTER TABLE mv_parted ATTACH PARTITION mv_inh FOR VALUES FROM (1) TO (100);
+-- once unprotected, it can
+SELECT ci.unprotect('mv_inh', 'mobile');
+ALTER TABLE mv_inh INHERIT mv_inh_parent;
+DROP TABLE mv_inh, mv_inh_parent, mv_parted;
+
 SET ROLE regress_mv_admin;
 SELECT ci.revoke_level('regress_mv_clerk', 'C2');
 SELECT ci.revoke_level('regress_mv_clerk', 'C3');

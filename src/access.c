@@ -712,3 +712,78 @@ ci_disallow_purpose(PG_FUNCTION_ARGS)
 	change_purpose(fcinfo, false);
 	PG_RETURN_VOID();
 }
+
+/*
+ * Levels, purposes and requests name roles by OID, which the server does
+ * not track: a dropped role's rows would stay behind.  So DROP ROLE of a
+ * role that still holds any here is refused, as the server refuses it for
+ * a role that holds privileges, and DROP OWNED BY takes them away (the
+ * ProcessUtility hook calls these two).
+ */
+void
+ci_check_role_droppable(Oid role)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(role)};
+	bool		isnull;
+	int64		levels;
+	int64		purposes;
+	int64		requests;
+
+	owner_spi_begin(&sw);
+	if (SPI_execute_with_args("SELECT (SELECT pg_catalog.count(*) FROM ci.access_level"
+							  "         WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole),"
+							  "        (SELECT pg_catalog.count(*) FROM ci.role_purpose"
+							  "         WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole),"
+							  "        (SELECT pg_catalog.count(*) FROM ci.access_request"
+							  "         WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole"
+							  "           AND (status OPERATOR(pg_catalog.=) 'pending'"
+							  "                OR (status OPERATOR(pg_catalog.=) 'approved'"
+							  "                    AND valid_until OPERATOR(pg_catalog.>) pg_catalog.now())))",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the levels of a role");
+	levels = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	purposes = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	requests = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	owner_spi_end(&sw);
+	if (levels + purposes + requests > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("role \"%s\" cannot be dropped because customer_info still names it",
+						GetUserNameFromId(role, false)),
+				 errdetail("It holds %lld access level(s), %lld purpose(s) of use and %lld pending or current temporary access request(s).",
+						   (long long) levels, (long long) purposes, (long long) requests),
+				 errhint("DROP OWNED BY the role first: it takes these away too.")));
+}
+
+void
+ci_forget_role(Oid role)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		values[2] = {ObjectIdGetDatum(role), ObjectIdGetDatum(GetSessionUserId())};
+
+	owner_spi_begin(&sw);
+	if (SPI_execute_with_args("DELETE FROM ci.access_level"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||
+		SPI_execute_with_args("DELETE FROM ci.role_purpose"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||
+		SPI_execute_with_args("UPDATE ci.access_request"
+							  " SET status = 'revoked', revoked_by = $2, revoked_at = pg_catalog.now(),"
+							  "     decision_note = 'DROP OWNED BY the role'"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole"
+							  " AND status OPERATOR(pg_catalog.=) 'approved'"
+							  " AND valid_until OPERATOR(pg_catalog.>) pg_catalog.now()",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE ||
+		SPI_execute_with_args("UPDATE ci.access_request"
+							  " SET status = 'rejected', decided_by = $2, decided_at = pg_catalog.now(),"
+							  "     decision_note = 'DROP OWNED BY the role'"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole"
+							  " AND status OPERATOR(pg_catalog.=) 'pending'",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not take away the levels of a role");
+	owner_spi_end(&sw);
+}

@@ -23,4 +23,8 @@ extern void ci_access_init(void);
 extern const char *ci_session_purpose(void);
 extern void ci_check_purpose(void);
 
+/* DROP ROLE and DROP OWNED BY (the ProcessUtility hook). */
+extern void ci_check_role_droppable(Oid role);
+extern void ci_forget_role(Oid role);
+
 #endif							/* CI_ACCESS_H */

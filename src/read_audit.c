@@ -68,6 +68,7 @@ PGDLLEXPORT void ci_read_audit_worker_main(Datum arg);
 #define RA_IDLE_EXIT_MS		1000	/* a worker with nothing to do leaves */
 #define RA_START_RETRY_MS	10000	/* a requested worker that never came */
 #define RA_FULL_WAIT_MS		5000	/* a reader waits this long for room */
+#define RA_POLL_MS			20		/* a worker looks at its ring this often */
 #define RA_BATCH_BYTES		(256 * 1024)	/* inserted per transaction */
 
 /* One database's ring. */
@@ -349,7 +350,9 @@ ra_send(const char *msg, bool may_wait)
 				slot->head += len;
 				queued = true;
 			}
-			latch = slot->worker_latch;
+			/* the worker polls; woken only when the ring fills up */
+			if (slot->head - slot->tail > ra_shared->ring_size / 4)
+				latch = slot->worker_latch;
 			if (slot->worker_pid == 0 &&
 				(slot->start_requested == 0 ||
 				 TimestampDifferenceExceeds(slot->start_requested, now, RA_START_RETRY_MS)))
@@ -765,7 +768,7 @@ ci_read_audit_worker_main(Datum arg)
 			}
 			LWLockRelease(ra_shared->lock);
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 RA_IDLE_EXIT_MS / 4, PG_WAIT_EXTENSION);
+							 RA_POLL_MS, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 			continue;
 		}
@@ -789,6 +792,13 @@ ci_read_audit_worker_main(Datum arg)
 		LWLockRelease(ra_shared->lock);
 		ConditionVariableBroadcast(&ra_shared->cv);
 		idle_since = GetCurrentTimestamp();
+		/* let records gather: one transaction for many, not one each */
+		if (take < RA_BATCH_BYTES / 2)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 RA_POLL_MS, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
 	}
 }
 
@@ -829,6 +839,8 @@ ci_read_audit_wait(PG_FUNCTION_ARGS)
 				target = slot->head;
 			done = slot->tail >= target;
 			slotno = slot - ra_shared->slots;
+			if (!done && slot->worker_latch != NULL)
+				SetLatch(slot->worker_latch);
 			if (!done && slot->worker_pid == 0 &&
 				(slot->start_requested == 0 ||
 				 TimestampDifferenceExceeds(slot->start_requested, now, RA_START_RETRY_MS)))

@@ -732,6 +732,67 @@ check_primary_key_kept(Oid relid, AlterTableCmd *cmd)
 				 errhint("Remove the protection with ci.unprotect() first, and protect again after.")));
 }
 
+/*
+ * A protected table takes no part in inheritance or partitioning: a
+ * child's rows would bypass its trigger, and DDL on a parent would reach
+ * it unseen by this hook.
+ */
+static void
+refuse_inheritance(Oid relid)
+{
+	if (OidIsValid(relid) && has_policy(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("protected table \"%s\" cannot take part in inheritance or partitioning",
+						get_rel_name(relid)),
+				 errdetail("Rows of a child table would bypass its protection, and DDL on a parent would change it unseen."),
+				 errhint("Remove its protection with ci.unprotect() first.")));
+}
+
+static void
+check_inheritance(Node *parsetree)
+{
+	ListCell   *lc;
+
+	if (IsA(parsetree, CreateStmt))
+	{
+		foreach(lc, ((CreateStmt *) parsetree)->inhRelations)
+			refuse_inheritance(RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true));
+		return;
+	}
+	foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+
+		if (cmd->subtype == AT_AddInherit)
+		{
+			refuse_inheritance(RangeVarGetRelid(((AlterTableStmt *) parsetree)->relation,
+												NoLock, true));
+			refuse_inheritance(RangeVarGetRelid((RangeVar *) cmd->def, NoLock, true));
+		}
+		else if (cmd->subtype == AT_AttachPartition)
+			refuse_inheritance(RangeVarGetRelid(((PartitionCmd *) cmd->def)->name,
+												NoLock, true));
+	}
+}
+
+/* The OIDs of the roles of DROP ROLE or DROP OWNED that exist. */
+static List *
+role_oids(List *rolespecs)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, rolespecs)
+	{
+		Oid			role = get_rolespec_oid(lfirst(lc), true);
+
+		if (OidIsValid(role))
+			result = lappend_oid(result, role);
+	}
+	return result;
+}
+
 static void
 ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		   ProcessUtilityContext context, ParamListInfo params,
@@ -743,6 +804,7 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	char	   *renamed_from = NULL;
 	char	   *renamed_to = NULL;
 	Oid			renamed_rel = InvalidOid;
+	List	   *owned_by = NIL;
 	bool		active;
 
 	active = !(ci_internal_sql != NULL && queryString != NULL &&
@@ -750,9 +812,21 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		IsTransactionState() && !RecoveryInProgress() &&
 		!creating_extension && OidIsValid(get_extension_oid("customer_info", true)) &&
 		(IsA(parsetree, AlterTableStmt) || IsA(parsetree, RenameStmt) ||
-		 IsA(parsetree, DropStmt));
+		 IsA(parsetree, DropStmt) || IsA(parsetree, CreateStmt) ||
+		 IsA(parsetree, DropRoleStmt) || IsA(parsetree, DropOwnedStmt));
 
-	if (active && IsA(parsetree, AlterTableStmt))
+	if (active && (IsA(parsetree, CreateStmt) || IsA(parsetree, AlterTableStmt)))
+		check_inheritance(parsetree);
+	if (active && IsA(parsetree, DropRoleStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, role_oids(((DropRoleStmt *) parsetree)->roles))
+			ci_check_role_droppable(lfirst_oid(lc));
+	}
+	else if (active && IsA(parsetree, DropOwnedStmt))
+		owned_by = role_oids(((DropOwnedStmt *) parsetree)->roles);
+	else if (active && IsA(parsetree, AlterTableStmt))
 	{
 		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
 		Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
@@ -860,6 +934,14 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
 
+	/* DROP OWNED BY (now known to be allowed) takes levels away too */
+	if (owned_by != NIL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, owned_by)
+			ci_forget_role(lfirst_oid(lc));
+	}
 	if (pending == NIL)
 		return;
 	CommandCounterIncrement();

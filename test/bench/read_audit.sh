@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# test/bench/read_audit.sh — what recording clear reads costs: pgbench point
+# lookups through a masked view with the read audit on against the same
+# lookups with it off.
+#
+#   sudo test/bench/read_audit.sh [ROWS] [SECONDS]
+#                                  (defaults 100000 rows, 10 s per run)
+#
+# A benchmark, not a test: it prints figures, the ratio and the target of
+# the masking issue (the audit costs at most 20% of the throughput), and
+# never fails because something is slow.
+#
+# ROWS synthetic customers, mobile (C2, encrypted) and name (C2, stored in
+# clear) protected.  Two roles hold the level clear on C2 and differ only
+# in customer_info.read_audit (off for one, set by ALTER ROLE).  Each
+# pgbench transaction reads one customer by primary key through the
+# masked view: two clear C2 values, so with the audit on two records per
+# transaction (one per column), each inserted by the read-audit worker.
+# pgbench: 4 clients, 2 threads, simple protocol, runs of SECONDS
+# alternating off/on, 5 each after a warm-up; the medians are compared.
+# At the end, the records written are counted against the reads made.
+set -euo pipefail
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=test/lib/common.sh
+. "$top/test/lib/common.sh"
+ci_as_root "$@"
+
+rows=${1:-100000}
+secs=${2:-10}
+case $rows$secs in
+'' | *[!0-9]*) ci_die "usage: $0 [ROWS] [SECONDS]  (positive integers)" ;;
+esac
+reps=5
+
+ci_install_packages
+work=$(ci_stage_tree "$top")
+cluster=$(mktemp -d /tmp/customer_info_bench.XXXXXX)
+finish() {
+	ci_cluster_stop
+	rm -rf "$cluster" "$work"
+}
+trap finish EXIT
+
+ci_build_install "$work"
+ci_say "starting a throwaway cluster in $cluster"
+ci_cluster_start "$cluster" random-key  # a root key for this cluster only
+
+bench() { (cd "$work" && ci_psql -q -d bench "$@"); }
+ci_psql -q -d postgres -c 'CREATE DATABASE bench'
+bench -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION customer_info CASCADE'
+bench -f test/synthetic.sql
+
+ci_say "loading $rows synthetic customers"
+bench -v rows="$rows" <<'SQL'
+\o /dev/null
+CREATE TABLE customers AS
+	SELECT customer_id::integer AS id, full_name AS name, mobile, address
+	  FROM synthetic.customers(:rows, 42);
+ALTER TABLE customers ADD PRIMARY KEY (id);
+SELECT ci.protect('customers', 'mobile', 'cn_mobile', 'C2');
+SELECT ci.protect('customers', 'name', 'name', 'C2', encrypted => false);
+VACUUM ANALYZE customers;
+CREATE ROLE bench_audited LOGIN;
+CREATE ROLE bench_unaudited LOGIN;
+ALTER ROLE bench_unaudited SET customer_info.read_audit = off;
+GRANT USAGE ON SCHEMA masked TO bench_audited, bench_unaudited;
+GRANT SELECT ON masked.customers TO bench_audited, bench_unaudited;
+SELECT ci.grant_level('bench_audited', 'clear', 'C2');
+SELECT ci.grant_level('bench_unaudited', 'clear', 'C2');
+SQL
+
+script=$cluster/lookup.sql
+cat >"$script" <<SQL
+\set id random(1, $rows)
+SELECT id, name, mobile, address FROM masked.customers WHERE id = :id;
+SQL
+chown "$CI_PG_USER:" "$script"
+
+# one pgbench run as a role: "tps transactions"
+run() {
+	ci_as_pg "$CI_PG_BIN/pgbench" -h "$cluster" -p 5432 -U "$1" -n -c 4 -j 2 \
+		-T "$2" -f "$script" bench 2>&1 |
+		awk '/^number of transactions actually processed/ { split($0, a, ": "); split(a[2], b, "/"); n = b[1] }
+			 /^tps = / { t = $3 }
+			 END { if (t == "") exit 1; print t, n }'
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+ci_say "warm-up"
+run bench_unaudited 3 >/dev/null
+run bench_audited 3 >/dev/null
+bench -c 'SELECT ci.read_audit_wait(60000)' >/dev/null
+before=$(bench -Atc "SELECT coalesce(sum(row_count), 0) FROM ci.read_audit WHERE role_name = 'bench_audited'")
+
+ci_say "timing ($reps alternating runs of $secs s each)"
+off=() on=() reads=0
+for _ in $(seq "$reps"); do
+	read -r tps _ < <(run bench_unaudited "$secs")
+	off+=("$tps")
+	read -r tps n < <(run bench_audited "$secs")
+	on+=("$tps")
+	reads=$((reads + 2 * n))
+done
+bench -c 'SELECT ci.read_audit_wait(600000)' >/dev/null
+recorded=$(bench -Atc "SELECT coalesce(sum(row_count), 0) - $before FROM ci.read_audit WHERE role_name = 'bench_audited'")
+unaudited=$(bench -Atc "SELECT count(*) FROM ci.read_audit WHERE role_name = 'bench_unaudited'")
+
+m_off=$(printf '%s\n' "${off[@]}" | median)
+m_on=$(printf '%s\n' "${on[@]}" | median)
+version=$(ci_psql -d bench -Atc 'SHOW server_version')
+printf '\ncustomer_info read-audit benchmark: %s rows, PostgreSQL %s\n' "$rows" "$version"
+printf 'pgbench point lookups through the masked view (2 clear C2 values each), 4 clients, 2 threads, %s s runs\n\n' "$secs"
+printf 'read audit off  tps: %s   (median %s)\n' "${off[*]}" "$m_off"
+printf 'read audit on   tps: %s   (median %s)\n' "${on[*]}" "$m_on"
+awk -v on="$m_on" -v off="$m_off" 'BEGIN {
+	cost = 1 - on / off
+	printf "\nthroughput with the audit on: %.3f of off (cost %.1f%%, target <= 20%%): %s\n",
+		on / off, 100 * cost, cost <= 0.20 ? "PASS" : "MISS"
+}'
+printf 'clear values read with the audit on: %s; recorded in ci.read_audit: %s (%s)\n' \
+	"$reads" "$recorded" "$([ "$reads" = "$recorded" ] && echo complete || echo MISMATCH)"
+printf 'records of the role with the audit off: %s\n' "$unaudited"
