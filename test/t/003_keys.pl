@@ -88,7 +88,7 @@ is($expected, "1|11010519491231002X|13800138000\n2|440305199002280028|1501234567
 # The key is in no log line, and settings hide their values from others.
 unlike(slurp_file($node->logfile), qr/$key/, 'the key is not in the server log');
 is($node->safe_psql('postgres',
-		q{SELECT count(*) FROM pg_settings WHERE name LIKE 'customer_info.%key%'},
+		q{SELECT count(*) FROM pg_settings WHERE name LIKE 'customer_info.%key\_%'},
 		extra_params => [ '-U', 'app' ]),
 	'0', 'key settings are invisible to other roles in pg_settings');
 my ($ret, $stdout, $stderr) = $node->psql('postgres',
