@@ -1476,7 +1476,7 @@ CREATE TABLE ci.read_audit (
 	backend_pid	integer NOT NULL,
 	recorded_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-CREATE INDEX read_audit_statement_start ON ci.read_audit (statement_start);
+CREATE INDEX read_audit_statement_start ON ci.read_audit USING brin (statement_start);
 CREATE INDEX read_audit_row_keys ON ci.read_audit USING gin (row_keys);
 COMMENT ON TABLE ci.read_audit IS
 	'read audit: who read which C2/C3 values in clear, when, for what purpose (row keys: the first customer_info.read_audit_keys per statement and column)';

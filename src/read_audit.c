@@ -70,6 +70,7 @@ PGDLLEXPORT void ci_read_audit_worker_main(Datum arg);
 #define RA_FULL_WAIT_MS		5000	/* a reader waits this long for room */
 #define RA_POLL_MS			20		/* a worker looks at its ring this often */
 #define RA_BATCH_BYTES		(256 * 1024)	/* inserted per transaction */
+#define RA_FIELDS			10		/* columns of ci.read_audit inserted */
 
 /* One database's ring. */
 typedef struct RaSlot
@@ -611,62 +612,119 @@ ra_worker_detach(int code pg_attribute_unused(), Datum arg)
 	ConditionVariableBroadcast(&ra_shared->cv);
 }
 
-/* Insert a batch of records into ci.read_audit: true if done. */
+/* A text[] literal of n strings, each quoted. */
+static void
+append_array_literal(StringInfo buf, const char **p, int n)
+{
+	appendStringInfoChar(buf, '{');
+	for (int i = 0; i < n; i++)
+	{
+		const char *s = next_string(p);
+
+		if (i > 0)
+			appendStringInfoChar(buf, ',');
+		appendStringInfoChar(buf, '"');
+		for (; *s; s++)
+		{
+			if (*s == '"' || *s == '\\')
+				appendStringInfoChar(buf, '\\');
+			appendStringInfoChar(buf, *s);
+		}
+		appendStringInfoChar(buf, '"');
+	}
+	appendStringInfoChar(buf, '}');
+}
+
+/*
+ * Insert a batch of records into ci.read_audit with one statement (the
+ * fields as arrays, unnested): true if done, false if the table is gone.
+ */
 static bool
 insert_batch(const char *batch, Size len)
 {
-	Oid			argtypes[10] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, OIDOID,
-	TEXTOID, TEXTOID, INT8OID, INT4OID, TEXTARRAYOID};
+	static const Oid elemtypes[RA_FIELDS] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
+	OIDOID, TEXTOID, TEXTOID, INT8OID, INT4OID, TEXTOID};
+	Oid			argtypes[RA_FIELDS];
+	Datum		args[RA_FIELDS];
+	Datum	   *values[RA_FIELDS];
+	bool	   *nulls[RA_FIELDS];
+	int			n = 0;
+	int			room = 64;
 	Oid			nsp;
 	Oid			relid;
 	CiUserSwitch sw;
-	SPIPlanPtr	plan;
+	StringInfoData keys;
 
 	nsp = get_namespace_oid("ci", true);
 	relid = OidIsValid(nsp) ? get_relname_relid("read_audit", nsp) : InvalidOid;
 	if (!OidIsValid(relid))
 		return false;
-	ci_become_table_owner(relid, &sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare("INSERT INTO ci.read_audit (statement_start, role_name, session_user_name,"
-					   " purpose, relid, table_name, column_name, row_count, backend_pid, row_keys)"
-					   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-					   10, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the read-audit insert");
-	for (Size off = 0; off < len;)
+	for (int f = 0; f < RA_FIELDS; f++)
+	{
+		values[f] = palloc(sizeof(Datum) * room);
+		nulls[f] = palloc0(sizeof(bool) * room);
+	}
+	initStringInfo(&keys);
+	for (Size off = 0; off < len; n++)
 	{
 		RaHeader	h;
 		const char *p = batch + off + MAXALIGN(sizeof(RaHeader));
-		Datum		values[10];
-		char		nulls[10];
-		Datum	   *keys;
-		const char *purpose;
 
+		if (n == room)
+		{
+			room *= 2;
+			for (int f = 0; f < RA_FIELDS; f++)
+			{
+				values[f] = repalloc(values[f], sizeof(Datum) * room);
+				nulls[f] = repalloc(nulls[f], sizeof(bool) * room);
+				memset(nulls[f] + n, 0, sizeof(bool) * (room - n));
+			}
+		}
 		memcpy(&h, batch + off, sizeof(h));
-		memset(nulls, ' ', sizeof(nulls));
-		values[0] = TimestampTzGetDatum(h.stmt_start);
-		values[1] = CStringGetTextDatum(next_string(&p));
-		values[2] = CStringGetTextDatum(next_string(&p));
-		purpose = next_string(&p);
-		values[3] = CStringGetTextDatum(purpose);
-		if (!h.has_purpose)
-			nulls[3] = 'n';
-		values[4] = ObjectIdGetDatum(h.relid);
-		values[5] = CStringGetTextDatum(next_string(&p));
-		values[6] = CStringGetTextDatum(next_string(&p));
-		values[7] = Int64GetDatum(h.count);
-		values[8] = Int32GetDatum(h.pid);
-		keys = palloc(sizeof(Datum) * Max(h.nkeys, 1));
-		for (int i = 0; i < h.nkeys; i++)
-			keys[i] = CStringGetTextDatum(next_string(&p));
-		values[9] = PointerGetDatum(construct_array(keys, h.nkeys, TEXTOID, -1, false,
-													TYPALIGN_INT));
-		if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not insert a read-audit record");
+		values[0][n] = TimestampTzGetDatum(h.stmt_start);
+		values[1][n] = CStringGetTextDatum(next_string(&p));
+		values[2][n] = CStringGetTextDatum(next_string(&p));
+		values[3][n] = CStringGetTextDatum(next_string(&p));
+		nulls[3][n] = !h.has_purpose;
+		values[4][n] = ObjectIdGetDatum(h.relid);
+		values[5][n] = CStringGetTextDatum(next_string(&p));
+		values[6][n] = CStringGetTextDatum(next_string(&p));
+		values[7][n] = Int64GetDatum(h.count);
+		values[8][n] = Int32GetDatum(h.pid);
+		resetStringInfo(&keys);
+		append_array_literal(&keys, &p, h.nkeys);
+		values[9][n] = CStringGetTextDatum(keys.data);
 		off += h.len;
 	}
+	for (int f = 0; f < RA_FIELDS; f++)
+	{
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		int			dims[1] = {n};
+		int			lbs[1] = {1};
+
+		get_typlenbyvalalign(elemtypes[f], &typlen, &typbyval, &typalign);
+		args[f] = PointerGetDatum(construct_md_array(values[f], nulls[f], 1, dims, lbs,
+													 elemtypes[f], typlen, typbyval,
+													 typalign));
+		argtypes[f] = get_array_type(elemtypes[f]);
+	}
+
+	ci_become_table_owner(relid, &sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("INSERT INTO ci.read_audit (statement_start, role_name,"
+							  " session_user_name, purpose, relid, table_name, column_name,"
+							  " row_count, backend_pid, row_keys)"
+							  " SELECT s, r, u, p, o, t, c, n, b, k::pg_catalog.text[]"
+							  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+							  "  pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+							  "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
+							  "  pg_catalog.unnest($9), pg_catalog.unnest($10))"
+							  " AS x(s, r, u, p, o, t, c, n, b, k)",
+							  RA_FIELDS, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert read-audit records");
 	SPI_finish();
 	ci_restore_user(&sw);
 	return true;
