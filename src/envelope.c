@@ -225,7 +225,7 @@ ci_blind_index(CiSuite suite, const uint8_t *key, const uint8_t *msg,
  */
 static bool
 cipher_init(const EVP_CIPHER *cipher, int enc, const uint8_t *key,
-			size_t keylen, const uint8_t *iv)
+			size_t keylen, const uint8_t *iv, const OSSL_PARAM *params)
 {
 	CipherSlot *slot;
 	uint64_t	hint;
@@ -238,7 +238,7 @@ cipher_init(const EVP_CIPHER *cipher, int enc, const uint8_t *key,
 			CRYPTO_memcmp(slot->key, key, keylen) == 0)
 		{
 			cipher_ctx = slot->ctx;
-			return EVP_CipherInit_ex2(cipher_ctx, NULL, NULL, iv, enc, NULL) == 1;
+			return EVP_CipherInit_ex2(cipher_ctx, NULL, NULL, iv, enc, params) == 1;
 		}
 	}
 	slot = &cipher_slots[cipher_next];
@@ -246,7 +246,7 @@ cipher_init(const EVP_CIPHER *cipher, int enc, const uint8_t *key,
 	slot->cipher = NULL;
 	OPENSSL_cleanse(slot->key, sizeof(slot->key));
 	cipher_ctx = slot->ctx;
-	if (EVP_CipherInit_ex2(cipher_ctx, cipher, key, iv, enc, NULL) != 1)
+	if (EVP_CipherInit_ex2(cipher_ctx, cipher, key, iv, enc, params) != 1)
 		return false;
 	slot->cipher = cipher;
 	slot->encrypting = enc;
@@ -326,7 +326,7 @@ sm4_ctr_crypt(const uint8_t *enc_key, const uint8_t *nonce,
 	int			outl;
 
 	memcpy(iv, nonce, CI_NONCE_LEN);
-	return cipher_init(sm4_ctr, 1, enc_key, 16, iv) &&
+	return cipher_init(sm4_ctr, 1, enc_key, 16, iv, NULL) &&
 		EVP_EncryptUpdate(cipher_ctx, out, &outl, in, (int) len) == 1 &&
 		(size_t) outl == len;
 }
@@ -358,7 +358,7 @@ ci_envelope_seal(CiSuite suite, uint32_t key_id, const uint8_t *key,
 
 	if (suite == CI_SUITE_AES_GCM)
 	{
-		return cipher_init(aes_gcm, 1, key, CI_KEY_LEN, nonce) &&
+		return cipher_init(aes_gcm, 1, key, CI_KEY_LEN, nonce, NULL) &&
 			EVP_EncryptUpdate(cipher_ctx, NULL, &outl, out, CI_ENVELOPE_HEADER_LEN) == 1 &&
 			(aadlen == 0 ||
 			 EVP_EncryptUpdate(cipher_ctx, NULL, &outl, aad, (int) aadlen) == 1) &&
@@ -413,14 +413,17 @@ ci_envelope_open(const uint8_t *key, const uint8_t *aad, size_t aadlen,
 	if (header.suite == CI_SUITE_AES_GCM)
 	{
 		int			rc;
+		OSSL_PARAM	tag[2];
 
-		if (!cipher_init(aes_gcm, 0, key, CI_KEY_LEN, nonce) ||
+		/* the expected tag goes in with the nonce: one parameter call */
+		tag[0] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
+												   (void *) (ct + ctlen), CI_TAG_LEN);
+		tag[1] = OSSL_PARAM_construct_end();
+		if (!cipher_init(aes_gcm, 0, key, CI_KEY_LEN, nonce, tag) ||
 			EVP_DecryptUpdate(cipher_ctx, NULL, &outl, env, CI_ENVELOPE_HEADER_LEN) != 1 ||
 			(aadlen > 0 &&
 			 EVP_DecryptUpdate(cipher_ctx, NULL, &outl, aad, (int) aadlen) != 1) ||
-			EVP_DecryptUpdate(cipher_ctx, pt, &outl, ct, (int) ctlen) != 1 ||
-			EVP_CIPHER_CTX_ctrl(cipher_ctx, EVP_CTRL_GCM_SET_TAG, CI_TAG_LEN,
-								(void *) (ct + ctlen)) != 1)
+			EVP_DecryptUpdate(cipher_ctx, pt, &outl, ct, (int) ctlen) != 1)
 		{
 			OPENSSL_cleanse(pt, ctlen);
 			return CI_OPEN_CRYPTO_ERROR;

@@ -401,12 +401,16 @@ append_string(StringInfo buf, const char *s)
 	appendBinaryStringInfo(buf, s, strlen(s) + 1);
 }
 
-/* The record of a note; keys beyond a quarter of a ring are left out. */
+/*
+ * The record of a note; keys that would make it longer than a quarter of
+ * a ring or a worker's batch are left out.
+ */
 static void
 build_record(StringInfo buf, RaNote *n)
 {
 	RaHeader	h;
-	Size		room = ra_shared ? ra_shared->ring_size / 4 : MaxAllocSize / 4;
+	Size		room = ra_shared ? Min(ra_shared->ring_size / 4, RA_BATCH_BYTES) :
+		RA_BATCH_BYTES;
 	const char *k = n->keys.data;
 
 	memset(&h, 0, sizeof(h));
