@@ -24,6 +24,7 @@ OBJS = \
 	src/protect.o \
 	src/views.o \
 	src/read_audit.o \
+	src/consent.o \
 	src/parse_common.o \
 	src/parse_cn_id.o \
 	src/parse_uscc.o \

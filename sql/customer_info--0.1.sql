@@ -1491,3 +1491,686 @@ CREATE FUNCTION ci.read_audit_wait(timeout_ms integer DEFAULT 10000) RETURNS boo
 	LANGUAGE C STRICT;
 COMMENT ON FUNCTION ci.read_audit_wait(integer) IS
 	'waits until every read-audit record of this database queued so far is in ci.read_audit; false on timeout';
+SELECT pg_catalog.pg_extension_config_dump('ci.read_audit_record_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ci.access_request_request_id_seq', '');
+
+-------------------------------------------------------------------------------
+-- Purposes and consent
+-------------------------------------------------------------------------------
+
+-- The purposes of use.  The built-in ones are the extension's (not dumped,
+-- not changed); an institution adds its own.
+CREATE TABLE ci.purpose (
+	purpose		text PRIMARY KEY CHECK (purpose ~ '^[a-z][a-z0-9_]*$'),
+	legal_basis	text NOT NULL CHECK (legal_basis IN ('consent', 'contract', 'legal_obligation')),
+	separate_consent boolean NOT NULL DEFAULT false,
+	description	text NOT NULL,
+	builtin		boolean NOT NULL DEFAULT false,
+	CHECK (legal_basis = 'consent' OR NOT separate_consent)
+);
+COMMENT ON TABLE ci.purpose IS
+	'purposes of use, each with its legal basis; consent-based ones need a consent record, some a separate consent (PIPL arts. 23, 29, 39)';
+INSERT INTO ci.purpose (purpose, legal_basis, separate_consent, description, builtin) VALUES
+	('service', 'contract', false, 'providing the contracted product or service', true),
+	('marketing', 'consent', false, 'marketing of products and services', true),
+	('credit_check', 'consent', true, 'credit reference inquiries about the customer', true),
+	('risk_control', 'legal_obligation', false, 'anti-money-laundering and risk control duties', true),
+	('analytics', 'consent', false, 'analysis of customer data beyond the service', true),
+	('third_party_sharing', 'consent', true, 'providing data to another processor (PIPL art. 23)', true),
+	('cross_border', 'consent', true, 'transfer outside mainland China (PIPL art. 39)', true);
+SELECT pg_catalog.pg_extension_config_dump('ci.purpose', 'WHERE NOT builtin');
+REVOKE ALL ON ci.purpose FROM PUBLIC;
+GRANT SELECT ON ci.purpose TO PUBLIC;
+GRANT INSERT, UPDATE, DELETE ON ci.purpose TO customer_info_admin;
+
+CREATE FUNCTION ci.purpose_guard() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' AND OLD.builtin THEN
+		RAISE EXCEPTION 'built-in purpose "%" cannot be changed or removed', OLD.purpose
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Add a purpose of your own instead.';
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	NEW.builtin := false;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ci.purpose_guard() IS
+	'keeps the built-in purposes as the extension defines them';
+CREATE TRIGGER purpose_guard BEFORE INSERT OR UPDATE OR DELETE ON ci.purpose
+	FOR EACH ROW EXECUTE FUNCTION ci.purpose_guard();
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.purpose FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+
+-- The consent ledger: grant and withdrawal events, append-only.  scope
+-- names a partner for consent to share with that partner ('' otherwise).
+CREATE TABLE ci.consent_event (
+	event_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	customer	text NOT NULL CHECK (customer <> ''),
+	purpose		text NOT NULL,
+	scope		text NOT NULL DEFAULT '',
+	action		text NOT NULL CHECK (action IN ('grant', 'withdraw')),
+	channel		text NOT NULL CHECK (channel IN ('branch', 'app', 'web', 'phone')),
+	notice_version text NOT NULL CHECK (notice_version <> ''),
+	evidence	text,
+	occurred_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	expires_at	timestamptz,
+	actor		text NOT NULL DEFAULT SESSION_USER,
+	CHECK (action = 'grant' OR expires_at IS NULL),
+	CHECK (expires_at IS NULL OR expires_at > occurred_at)
+);
+CREATE INDEX consent_event_customer ON ci.consent_event (customer, purpose, scope, event_id);
+COMMENT ON TABLE ci.consent_event IS
+	'consent ledger: every grant and withdrawal, never changed (a correction is a new event)';
+SELECT pg_catalog.pg_extension_config_dump('ci.consent_event', '');
+SELECT pg_catalog.pg_extension_config_dump('ci.consent_event_event_id_seq', '');
+REVOKE ALL ON ci.consent_event FROM PUBLIC;
+GRANT SELECT ON ci.consent_event TO customer_info_admin, customer_info_auditor;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+	ON ci.consent_event FOR EACH STATEMENT EXECUTE FUNCTION ci.append_only();
+
+-- Current consent per customer, purpose and scope: the last event of each,
+-- kept by the server (a later event never loses to an earlier one).
+CREATE TABLE ci.consent_state (
+	purpose		text NOT NULL,
+	scope		text NOT NULL,
+	customer	text NOT NULL,
+	granted		boolean NOT NULL,
+	event_id	bigint NOT NULL,
+	since		timestamptz NOT NULL,
+	expires_at	timestamptz,
+	PRIMARY KEY (purpose, scope, customer)
+);
+COMMENT ON TABLE ci.consent_state IS
+	'current consent, derived from ci.consent_event by the server; ci.consent_check() compares it with the ledger';
+REVOKE ALL ON ci.consent_state FROM PUBLIC;
+GRANT SELECT ON ci.consent_state TO customer_info_admin, customer_info_auditor;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.consent_state FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+
+CREATE FUNCTION ci.consent_apply() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO ci.consent_state AS s
+		(purpose, scope, customer, granted, event_id, since, expires_at)
+	VALUES (NEW.purpose, NEW.scope, NEW.customer, NEW.action OPERATOR(pg_catalog.=) 'grant',
+			NEW.event_id, NEW.occurred_at, NEW.expires_at)
+	ON CONFLICT (purpose, scope, customer) DO UPDATE
+		SET granted = excluded.granted, event_id = excluded.event_id,
+			since = excluded.since, expires_at = excluded.expires_at
+		WHERE s.event_id OPERATOR(pg_catalog.<) excluded.event_id;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ci.consent_apply() IS
+	'keeps ci.consent_state in step with each new ledger event';
+CREATE TRIGGER consent_apply AFTER INSERT ON ci.consent_event
+	FOR EACH ROW EXECUTE FUNCTION ci.consent_apply();
+
+CREATE FUNCTION ci.consent_event_record(customer text, purpose text, action text,
+										channel text, notice_version text,
+										evidence text, expires_at timestamptz,
+										scope text)
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	basis	text;
+	id		bigint;
+BEGIN
+	IF customer IS NULL OR purpose IS NULL OR channel IS NULL OR notice_version IS NULL THEN
+		RAISE EXCEPTION 'customer, purpose, channel and notice version must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	SELECT p.legal_basis INTO basis FROM ci.purpose p WHERE p.purpose OPERATOR(pg_catalog.=) $2;
+	IF basis IS NULL THEN
+		RAISE EXCEPTION 'unknown purpose "%"', purpose
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The purposes are listed in ci.purpose.';
+	END IF;
+	IF basis OPERATOR(pg_catalog.<>) 'consent' THEN
+		RAISE EXCEPTION 'purpose "%" rests on %, not on consent', purpose,
+			pg_catalog.replace(basis, '_', ' ')
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = 'Data is used for it without a consent record.';
+	END IF;
+	IF coalesce(scope, '') OPERATOR(pg_catalog.<>) ''
+	   AND purpose OPERATOR(pg_catalog.<>) 'third_party_sharing' THEN
+		RAISE EXCEPTION 'only consent to third_party_sharing names a partner'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF coalesce(scope, '') OPERATOR(pg_catalog.<>) ''
+	   AND NOT EXISTS (SELECT FROM ci.partner p WHERE p.partner OPERATOR(pg_catalog.=) $8) THEN
+		RAISE EXCEPTION 'unknown partner "%"', scope USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF expires_at IS NOT NULL AND expires_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN
+		RAISE EXCEPTION 'consent would expire before it is given'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO ci.consent_event (customer, purpose, scope, action, channel,
+								  notice_version, evidence, expires_at)
+	VALUES ($1, $2, coalesce($8, ''), $3, $4, $5, $6, $7)
+	RETURNING event_id INTO id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION ci.consent_event_record(text, text, text, text, text, text, timestamptz, text) IS
+	'internal to ci.give_consent() and ci.withdraw_consent()';
+REVOKE ALL ON FUNCTION ci.consent_event_record(text, text, text, text, text, text, timestamptz, text) FROM PUBLIC;
+
+CREATE FUNCTION ci.give_consent(customer text, purpose text, channel text,
+								notice_version text, evidence text DEFAULT NULL,
+								expires_at timestamptz DEFAULT NULL,
+								partner text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE sql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	RETURN ci.consent_event_record(customer, purpose, 'grant', channel, notice_version,
+								   evidence, expires_at, partner);
+COMMENT ON FUNCTION ci.give_consent(text, text, text, text, text, timestamptz, text) IS
+	'records a customer''s consent to a purpose (with partner: to sharing with that partner); returns the ledger event id';
+REVOKE ALL ON FUNCTION ci.give_consent(text, text, text, text, text, timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.give_consent(text, text, text, text, text, timestamptz, text)
+	TO customer_info_admin;
+
+CREATE FUNCTION ci.withdraw_consent(customer text, purpose text, channel text,
+									notice_version text, evidence text DEFAULT NULL,
+									partner text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE sql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	RETURN ci.consent_event_record(customer, purpose, 'withdraw', channel, notice_version,
+								   evidence, NULL, partner);
+COMMENT ON FUNCTION ci.withdraw_consent(text, text, text, text, text, text) IS
+	'records the withdrawal of a customer''s consent; it holds for every statement that starts after the commit';
+REVOKE ALL ON FUNCTION ci.withdraw_consent(text, text, text, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.withdraw_consent(text, text, text, text, text, text)
+	TO customer_info_admin;
+
+CREATE FUNCTION ci.has_consent(customer text, purpose text, at timestamptz DEFAULT NULL,
+							   partner text DEFAULT NULL)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_has_consent'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION ci.has_consent(text, text, timestamptz, text) IS
+	'does the customer consent to the purpose now (or at a past time, from the ledger)? true for purposes that rest on contract or legal obligation';
+CREATE FUNCTION ci.has_consent(customer bigint, purpose text, at timestamptz DEFAULT NULL,
+							   partner text DEFAULT NULL)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_has_consent'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION ci.has_consent(bigint, text, timestamptz, text) IS
+	'ci.has_consent() for integer customer keys';
+
+CREATE FUNCTION ci.consent_check(repair boolean DEFAULT false)
+	RETURNS TABLE (purpose text, scope text, customer text, problem text)
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF repair THEN
+		LOCK TABLE ci.consent_event IN SHARE MODE;
+	END IF;
+	RETURN QUERY
+	WITH last AS (
+		SELECT DISTINCT ON (e.purpose, e.scope, e.customer)
+			   e.purpose, e.scope, e.customer, e.action OPERATOR(pg_catalog.=) 'grant' AS granted,
+			   e.event_id, e.occurred_at, e.expires_at
+		  FROM ci.consent_event e
+		 ORDER BY e.purpose, e.scope, e.customer, e.event_id DESC)
+	SELECT coalesce(l.purpose, s.purpose), coalesce(l.scope, s.scope),
+		   coalesce(l.customer, s.customer),
+		   CASE WHEN s.customer IS NULL THEN 'missing from ci.consent_state'
+				WHEN l.customer IS NULL THEN 'in ci.consent_state without a ledger event'
+				ELSE 'differs from the last ledger event' END
+	  FROM last l
+	  FULL JOIN ci.consent_state s
+		ON s.purpose OPERATOR(pg_catalog.=) l.purpose AND s.scope OPERATOR(pg_catalog.=) l.scope
+	   AND s.customer OPERATOR(pg_catalog.=) l.customer
+	 WHERE s.customer IS NULL OR l.customer IS NULL
+		OR (s.granted, s.event_id, s.since, s.expires_at)
+		   IS DISTINCT FROM (l.granted, l.event_id, l.occurred_at, l.expires_at);
+	IF repair THEN
+		DELETE FROM ci.consent_state;
+		INSERT INTO ci.consent_state (purpose, scope, customer, granted, event_id, since, expires_at)
+		SELECT DISTINCT ON (e.purpose, e.scope, e.customer)
+			   e.purpose, e.scope, e.customer, e.action OPERATOR(pg_catalog.=) 'grant',
+			   e.event_id, e.occurred_at, e.expires_at
+		  FROM ci.consent_event e
+		 ORDER BY e.purpose, e.scope, e.customer, e.event_id DESC;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ci.consent_check(boolean) IS
+	'lists where ci.consent_state differs from the ledger; with repair => true rebuilds it exactly from the ledger';
+REVOKE ALL ON FUNCTION ci.consent_check(boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.consent_check(boolean) TO customer_info_admin, customer_info_auditor;
+
+-- Which column of a table holds the customer key: consent filters its
+-- masked view, and the customer-rights functions and exports find the
+-- customer's rows by it.
+CREATE TABLE ci.customer_table (
+	relid		regclass PRIMARY KEY,
+	attname		name NOT NULL
+);
+COMMENT ON TABLE ci.customer_table IS
+	'the customer-key column of tables holding customer data (ci.customer_column())';
+SELECT pg_catalog.pg_extension_config_dump('ci.customer_table', '');
+REVOKE ALL ON ci.customer_table FROM PUBLIC;
+GRANT SELECT ON ci.customer_table TO PUBLIC;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.customer_table FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+
+CREATE FUNCTION ci.customer_column(tbl regclass, col name) RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_customer_column'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.customer_column(regclass, name) IS
+	'declares the column of a table that holds the customer key (NULL: none); its masked view then shows a session whose purpose rests on consent only the consenting customers';
+REVOKE ALL ON FUNCTION ci.customer_column(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.customer_column(regclass, name) TO customer_info_admin;
+
+CREATE FUNCTION ci.consent_filter(customer text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_consent_filter'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.consent_filter(text) IS
+	'row filter of masked views: true unless the session''s purpose rests on consent the customer has not given';
+CREATE FUNCTION ci.consent_filter(customer bigint) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_consent_filter'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.consent_filter(bigint) IS
+	'ci.consent_filter() for integer customer keys';
+
+CREATE FUNCTION ci.consent_guard() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ci_consent_guard'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.consent_guard() IS
+	'trigger of ci.require_consent(): refuses a row for a customer without consent to the purpose';
+
+CREATE FUNCTION ci.require_consent(tbl regclass, customer_col name, purpose text,
+								   partner text DEFAULT NULL)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_require_consent'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.require_consent(regclass, name, text, text) IS
+	'attaches a consent guard to a table: inserting or updating a row for a customer without current consent to the purpose fails (purpose NULL: detaches it)';
+REVOKE ALL ON FUNCTION ci.require_consent(regclass, name, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.require_consent(regclass, name, text, text) TO customer_info_admin;
+
+-------------------------------------------------------------------------------
+-- External partners
+-------------------------------------------------------------------------------
+
+CREATE TABLE ci.partner (
+	partner		text PRIMARY KEY CHECK (partner ~ '^[A-Za-z0-9][A-Za-z0-9_.-]*$'),
+	contact		text NOT NULL CHECK (contact <> ''),
+	public_key	text NOT NULL,
+	key_id		text NOT NULL,
+	added_by	text NOT NULL DEFAULT SESSION_USER,
+	added_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ci.partner IS
+	'external partners and their OpenPGP public keys (exports are encrypted to them)';
+SELECT pg_catalog.pg_extension_config_dump('ci.partner', '');
+REVOKE ALL ON ci.partner FROM PUBLIC;
+GRANT SELECT ON ci.partner TO customer_info_admin, customer_info_auditor;
+
+CREATE TABLE ci.partner_agreement (
+	agreement_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	partner		text NOT NULL REFERENCES ci.partner ON UPDATE CASCADE,
+	relid		regclass NOT NULL,
+	columns		name[] NOT NULL CHECK (cardinality(columns) > 0),
+	purposes	text[] NOT NULL CHECK (cardinality(purposes) > 0),
+	valid_from	timestamptz NOT NULL,
+	valid_until	timestamptz NOT NULL,
+	reference	text NOT NULL CHECK (reference <> ''),
+	added_by	text NOT NULL DEFAULT SESSION_USER,
+	added_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	CHECK (valid_until > valid_from)
+);
+COMMENT ON TABLE ci.partner_agreement IS
+	'sharing agreements: which columns of which table a partner may receive, for which purposes, when';
+SELECT pg_catalog.pg_extension_config_dump('ci.partner_agreement', '');
+SELECT pg_catalog.pg_extension_config_dump('ci.partner_agreement_agreement_id_seq', '');
+REVOKE ALL ON ci.partner_agreement FROM PUBLIC;
+GRANT SELECT ON ci.partner_agreement TO customer_info_admin, customer_info_auditor;
+
+CREATE TABLE ci.partner_export (
+	export_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	partner		text NOT NULL,
+	agreement_id bigint NOT NULL,
+	purpose		text NOT NULL,
+	relid		regclass NOT NULL,
+	table_name	text NOT NULL,
+	columns		name[] NOT NULL,
+	row_count	bigint NOT NULL,
+	payload_sha256 text NOT NULL,
+	customers	text[] NOT NULL,
+	exported_by	text NOT NULL DEFAULT SESSION_USER,
+	exported_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX partner_export_customers ON ci.partner_export USING gin (customers);
+COMMENT ON TABLE ci.partner_export IS
+	'every export to a partner: who sent which columns of which customers to whom, when, and the SHA-256 of what was sent';
+SELECT pg_catalog.pg_extension_config_dump('ci.partner_export', '');
+SELECT pg_catalog.pg_extension_config_dump('ci.partner_export_export_id_seq', '');
+REVOKE ALL ON ci.partner_export FROM PUBLIC;
+GRANT SELECT ON ci.partner_export TO customer_info_admin, customer_info_auditor;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+	ON ci.partner_export FOR EACH STATEMENT EXECUTE FUNCTION ci.append_only();
+
+-- pgcrypto's schema, wherever it was installed
+CREATE FUNCTION ci.pgcrypto_schema() RETURNS name
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	RETURN (SELECT n.nspname FROM pg_catalog.pg_extension e
+			  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+			 WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto');
+COMMENT ON FUNCTION ci.pgcrypto_schema() IS 'the schema pgcrypto is installed in';
+
+CREATE FUNCTION ci.add_partner(partner text, contact text, public_key text) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	kid		text;
+BEGIN
+	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
+	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied to add partners'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
+	END IF;
+	BEGIN
+		EXECUTE pg_catalog.format('SELECT %1$I.pgp_key_id(%1$I.dearmor($1))', ci.pgcrypto_schema())
+			INTO kid USING public_key;
+	EXCEPTION WHEN OTHERS THEN
+		RAISE EXCEPTION 'the public key of partner "%" is not an OpenPGP public key pgcrypto can use', partner
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Give an ASCII-armored RSA or Elgamal public key (gpg --export --armor).';
+	END;
+	INSERT INTO ci.partner (partner, contact, public_key, key_id)
+	VALUES ($1, $2, $3, kid)
+	ON CONFLICT ON CONSTRAINT partner_pkey DO UPDATE
+		SET contact = excluded.contact, public_key = excluded.public_key, key_id = excluded.key_id;
+END
+$$;
+COMMENT ON FUNCTION ci.add_partner(text, text, text) IS
+	'adds a partner, or replaces its contact and OpenPGP public key (ASCII-armored)';
+REVOKE ALL ON FUNCTION ci.add_partner(text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.add_partner(text, text, text) TO customer_info_admin;
+
+CREATE FUNCTION ci.add_agreement(partner text, tbl regclass, columns name[], purposes text[],
+								 valid_until timestamptz, reference text,
+								 valid_from timestamptz DEFAULT pg_catalog.now())
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c		name;
+	p		text;
+	id		bigint;
+BEGIN
+	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
+	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied to add agreements'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM ci.partner x WHERE x.partner OPERATOR(pg_catalog.=) $1) THEN
+		RAISE EXCEPTION 'unknown partner "%"', partner USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT EXISTS (SELECT FROM ci.customer_table t WHERE t.relid OPERATOR(pg_catalog.=) tbl) THEN
+		RAISE EXCEPTION 'table % has no customer column', tbl
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Declare it with ci.customer_column(): exports select customers by consent.';
+	END IF;
+	FOREACH c IN ARRAY columns LOOP
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+						WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) c
+						  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+			RAISE EXCEPTION 'column "%" of table % does not exist', c, tbl
+				USING ERRCODE = 'undefined_column';
+		END IF;
+	END LOOP;
+	FOREACH p IN ARRAY purposes LOOP
+		IF NOT EXISTS (SELECT FROM ci.purpose x WHERE x.purpose OPERATOR(pg_catalog.=) p) THEN
+			RAISE EXCEPTION 'unknown purpose "%"', p USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	INSERT INTO ci.partner_agreement (partner, relid, columns, purposes, valid_from, valid_until, reference)
+	VALUES ($1, $2, $3, $4, $7, $5, $6)
+	RETURNING agreement_id INTO id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION ci.add_agreement(text, regclass, name[], text[], timestamptz, text, timestamptz) IS
+	'records a sharing agreement: the columns of a table a partner may receive, for which purposes, until when; returns its id';
+REVOKE ALL ON FUNCTION ci.add_agreement(text, regclass, name[], text[], timestamptz, text, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.add_agreement(text, regclass, name[], text[], timestamptz, text, timestamptz)
+	TO customer_info_admin;
+
+-- The agreement an export runs under; an error naming what is missing.
+CREATE FUNCTION ci.export_agreement(partner text, purpose text, tbl regclass, columns name[],
+									OUT agreement_id bigint, OUT public_key text,
+									OUT customer_col name)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c		name;
+	allowed	name[];
+BEGIN
+	SELECT p.public_key INTO public_key FROM ci.partner p WHERE p.partner OPERATOR(pg_catalog.=) $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown partner "%"', partner USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT a.agreement_id, a.columns INTO agreement_id, allowed
+	  FROM ci.partner_agreement a
+	 WHERE a.partner OPERATOR(pg_catalog.=) $1 AND a.relid OPERATOR(pg_catalog.=) tbl
+	   AND $2 OPERATOR(pg_catalog.=) ANY (a.purposes)
+	   AND pg_catalog.now() OPERATOR(pg_catalog.>=) a.valid_from
+	   AND pg_catalog.now() OPERATOR(pg_catalog.<) a.valid_until
+	 ORDER BY a.valid_until DESC LIMIT 1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no current agreement with partner "%" covers table % for purpose "%"',
+			partner, tbl, purpose
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'An export needs an agreement for the table and purpose whose validity window holds now.';
+	END IF;
+	FOREACH c IN ARRAY columns LOOP
+		IF NOT c OPERATOR(pg_catalog.=) ANY (allowed) THEN
+			RAISE EXCEPTION 'column "%" is not in the agreement with partner "%"', c, partner
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = pg_catalog.format('Agreement %s allows %s.', agreement_id,
+												 pg_catalog.array_to_string(allowed, ', '));
+		END IF;
+	END LOOP;
+	SELECT t.attname INTO customer_col FROM ci.customer_table t WHERE t.relid OPERATOR(pg_catalog.=) tbl;
+	IF customer_col IS NULL THEN
+		RAISE EXCEPTION 'table % has no customer column', tbl USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ci.export_agreement(text, text, regclass, name[]) IS
+	'internal to ci.export_to_partner(): the agreement an export runs under';
+REVOKE ALL ON FUNCTION ci.export_agreement(text, text, regclass, name[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.export_agreement(text, text, regclass, name[]) TO customer_info_admin;
+
+CREATE FUNCTION ci.export_record(partner text, agreement_id bigint, purpose text, tbl regclass,
+								 columns name[], row_count bigint, payload_sha256 text,
+								 customers text[])
+	RETURNS bigint
+	LANGUAGE sql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO ci.partner_export (partner, agreement_id, purpose, relid, table_name, columns,
+								   row_count, payload_sha256, customers)
+	VALUES ($1, $2, $3, $4, $4::pg_catalog.text, $5, $6, $7, $8)
+	RETURNING export_id;
+$$;
+COMMENT ON FUNCTION ci.export_record(text, bigint, text, regclass, name[], bigint, text, text[]) IS
+	'internal to ci.export_to_partner(): records an export';
+REVOKE ALL ON FUNCTION ci.export_record(text, bigint, text, regclass, name[], bigint, text, text[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.export_record(text, bigint, text, regclass, name[], bigint, text, text[])
+	TO customer_info_admin;
+
+CREATE FUNCTION ci.csv_field(value text) RETURNS text
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN CASE WHEN value IS NULL THEN ''
+				WHEN value OPERATOR(pg_catalog.~) '[",\r\n]' OR value OPERATOR(pg_catalog.=) ''
+				THEN '"' OPERATOR(pg_catalog.||) pg_catalog.replace(value, '"', '""')
+					 OPERATOR(pg_catalog.||) '"'
+				ELSE value END;
+COMMENT ON FUNCTION ci.csv_field(text) IS 'a value as a CSV field (RFC 4180 quoting; NULL is empty)';
+
+CREATE FUNCTION ci.export_to_partner(partner text, purpose text, tbl regclass, columns name[])
+	RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	ag			record;
+	src			text;
+	fields		text;
+	header		text;
+	payload		text;
+	customers	text[];
+	n			bigint;
+	msg			bytea;
+	crypto		name := ci.pgcrypto_schema();
+BEGIN
+	IF partner IS NULL OR purpose IS NULL OR tbl IS NULL OR columns IS NULL
+	   OR cardinality(columns) OPERATOR(pg_catalog.=) 0 THEN
+		RAISE EXCEPTION 'partner, purpose, table and columns must be given'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	ag := ci.export_agreement(partner, purpose, tbl, columns);
+	-- the export's purpose is the session's while it reads
+	PERFORM pg_catalog.set_config('customer_info.purpose', purpose, true);
+	-- through the masked view when there is one: values at the exporter's level
+	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO src
+	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	 WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_setting('customer_info.masked_schema')
+	   AND c.relname OPERATOR(pg_catalog.=) (SELECT x.relname FROM pg_catalog.pg_class x
+											  WHERE x.oid OPERATOR(pg_catalog.=) tbl)
+	   AND c.relkind OPERATOR(pg_catalog.=) 'v';
+	src := coalesce(src, tbl::text);
+	SELECT pg_catalog.string_agg(pg_catalog.format('ci.csv_field(v.%I::pg_catalog.text)', c), ', '),
+		   pg_catalog.string_agg(ci.csv_field(c), ',')
+	  INTO fields, header
+	  FROM pg_catalog.unnest(columns) AS c;
+	EXECUTE pg_catalog.format(
+		'SELECT pg_catalog.string_agg(line, E''\n'' ORDER BY k), pg_catalog.array_agg(k ORDER BY k),'
+		'       pg_catalog.count(*)'
+		'  FROM (SELECT v.%1$I::pg_catalog.text AS k, pg_catalog.concat_ws('','', %2$s) AS line'
+		'          FROM %3$s v'
+		'         WHERE ci.has_consent(v.%1$I::pg_catalog.text, $1)'
+		'           AND ci.has_consent(v.%1$I::pg_catalog.text, ''third_party_sharing'','
+		'                              partner => $2)) s',
+		ag.customer_col, fields, src)
+		INTO payload, customers, n USING purpose, partner;
+	payload := header OPERATOR(pg_catalog.||) E'\n'
+		OPERATOR(pg_catalog.||) coalesce(payload OPERATOR(pg_catalog.||) E'\n', '');
+	EXECUTE pg_catalog.format('SELECT %1$I.pgp_pub_encrypt($1, %1$I.dearmor($2))', crypto)
+		INTO msg USING payload, ag.public_key;
+	PERFORM ci.export_record(partner, ag.agreement_id, purpose, tbl, columns, n,
+							 pg_catalog.encode(pg_catalog.sha256(msg), 'hex'),
+							 coalesce(customers, '{}'));
+	EXECUTE pg_catalog.format('SELECT %I.armor($1)', crypto) INTO payload USING msg;
+	RETURN payload;
+END
+$$;
+COMMENT ON FUNCTION ci.export_to_partner(text, text, regclass, name[]) IS
+	'the agreed columns of the customers who consent to the purpose and to sharing with the partner, as CSV encrypted to the partner''s OpenPGP key (ASCII-armored); recorded in ci.partner_export';
+REVOKE ALL ON FUNCTION ci.export_to_partner(text, text, regclass, name[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.export_to_partner(text, text, regclass, name[]) TO customer_info_admin;
+
+-------------------------------------------------------------------------------
+-- The customer's rights: what we hold, consents, who read, who received
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION ci.customer_data(customer text)
+	RETURNS TABLE (tbl regclass, row_data jsonb)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t		record;
+	src		text;
+BEGIN
+	FOR t IN SELECT ct.relid, ct.attname, c.relname
+			   FROM ci.customer_table ct
+			   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) ct.relid
+			  ORDER BY c.relname LOOP
+		SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO src
+		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		 WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_setting('customer_info.masked_schema')
+		   AND c.relname OPERATOR(pg_catalog.=) t.relname AND c.relkind OPERATOR(pg_catalog.=) 'v';
+		src := coalesce(src, t.relid::regclass::text);
+		RETURN QUERY EXECUTE pg_catalog.format(
+			'SELECT $1::pg_catalog.regclass, pg_catalog.to_jsonb(v) FROM %s v'
+			' WHERE v.%I::pg_catalog.text OPERATOR(pg_catalog.=) $2', src, t.attname)
+			USING t.relid, customer;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION ci.customer_data(text) IS
+	'every row held about a customer in tables with a customer column, read through their masked views at the caller''s level';
+REVOKE ALL ON FUNCTION ci.customer_data(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.customer_data(text) TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.customer_consents(customer text) RETURNS SETOF ci.consent_event
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM ci.consent_event e WHERE e.customer OPERATOR(pg_catalog.=) $1 ORDER BY e.event_id;
+$$;
+COMMENT ON FUNCTION ci.customer_consents(text) IS
+	'every consent the customer gave or withdrew, from the ledger';
+REVOKE ALL ON FUNCTION ci.customer_consents(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.customer_consents(text) TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.customer_reads(customer text)
+	RETURNS TABLE (statement_start timestamptz, role_name text, session_user_name text,
+				   purpose text, table_name text, column_name text)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT r.statement_start, r.role_name, r.session_user_name, r.purpose, r.table_name,
+		   r.column_name
+	  FROM ci.read_audit r
+	  JOIN ci.customer_table t ON t.relid::pg_catalog.oid OPERATOR(pg_catalog.=) r.relid
+	  JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) r.relid AND i.indisprimary
+	   AND i.indnatts OPERATOR(pg_catalog.=) 1
+	  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) r.relid
+	   AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0] AND a.attname OPERATOR(pg_catalog.=) t.attname
+	 WHERE r.row_keys OPERATOR(pg_catalog.@>) ARRAY[$1]
+	 ORDER BY r.statement_start, r.record_id;
+$$;
+COMMENT ON FUNCTION ci.customer_reads(text) IS
+	'who read the customer''s C2/C3 data in clear, when and why (read audit of tables keyed by the customer column)';
+REVOKE ALL ON FUNCTION ci.customer_reads(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.customer_reads(text) TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.customer_disclosures(customer text)
+	RETURNS TABLE (export_id bigint, partner text, purpose text, table_name text,
+				   columns name[], exported_by text, exported_at timestamptz)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT x.export_id, x.partner, x.purpose, x.table_name, x.columns, x.exported_by, x.exported_at
+	  FROM ci.partner_export x
+	 WHERE x.customers OPERATOR(pg_catalog.@>) ARRAY[$1]
+	 ORDER BY x.export_id;
+$$;
+COMMENT ON FUNCTION ci.customer_disclosures(text) IS
+	'which partners received the customer''s data, what and when';
+REVOKE ALL ON FUNCTION ci.customer_disclosures(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.customer_disclosures(text) TO customer_info_admin, customer_info_auditor;

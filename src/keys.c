@@ -42,6 +42,7 @@
 #include "utils/uuid.h"
 
 #include "keys.h"
+#include "views.h"
 
 #define ROOT_KEY_HEX_LEN	(2 * CI_KEY_LEN)
 #define MAX_DATA_KEYS		1024
@@ -419,6 +420,32 @@ ci_restore_user(CiUserSwitch *sw)
 {
 	AtEOXact_GUC(false, sw->save_nestlevel);
 	SetUserIdAndSecContext(sw->save_userid, sw->save_sec);
+}
+
+/* Run the SQL in cmd on a user table as its owner, restricted. */
+void
+ci_run_as_table_owner(Oid relid, const char *cmd)
+{
+	CiUserSwitch sw;
+	const char *volatile saved_sql;
+
+	ci_become_table_owner(relid, &sw);
+	saved_sql = ci_internal_sql;
+	ci_internal_sql = cmd;
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(cmd, false, 0) < 0)
+			elog(ERROR, "could not run: %s", cmd);
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		ci_internal_sql = saved_sql;
+	}
+	PG_END_TRY();
+	ci_restore_user(&sw);
 }
 
 static uint64 key_generation = 0;

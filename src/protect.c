@@ -1346,32 +1346,6 @@ ci_protect_trigger(PG_FUNCTION_ARGS)
 	return PointerGetDatum(newtuple);
 }
 
-/* Run the SQL in cmd on a user table as its owner, restricted. */
-static void
-run_as_table_owner(Oid relid, const char *cmd)
-{
-	CiUserSwitch sw;
-	const char *volatile saved_sql;
-
-	ci_become_table_owner(relid, &sw);
-	saved_sql = ci_internal_sql;
-	ci_internal_sql = cmd;
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(cmd, false, 0) < 0)
-			elog(ERROR, "could not run: %s", cmd);
-		SPI_finish();
-	}
-	PG_FINALLY();
-	{
-		ci_internal_sql = saved_sql;
-	}
-	PG_END_TRY();
-	ci_restore_user(&sw);
-}
-
 /* Run policy-table SQL as the owner of the extension's tables. */
 static void
 run_as_ci_owner(const char *cmd, int nargs, Oid *argtypes, Datum *values,
@@ -1404,7 +1378,7 @@ rewrite_column(Oid relid, AttrNumber attnum, const char *attname, bool encrypted
 
 	if (!encrypted)
 	{
-		run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
+		ci_run_as_table_owner(relid, psprintf("UPDATE %s SET %s = %s WHERE %s IS NOT NULL",
 										   qrel, qcol, qcol, qcol));
 		return;
 	}
@@ -1412,7 +1386,7 @@ rewrite_column(Oid relid, AttrNumber attnum, const char *attname, bool encrypted
 	reseal_initial = true;
 	PG_TRY();
 	{
-		run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
+		ci_run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reseal(t, %s)"
 										   " WHERE %s IS NOT NULL",
 										   qrel, qcol, quote_literal_cstr(attname), qcol));
 	}
@@ -1632,7 +1606,7 @@ ci_protect(PG_FUNCTION_ARGS)
 					 errmsg("column \"%s\" of table \"%s\" is of type %s",
 							attname, get_rel_name(relid), format_type_be(atttype)),
 					 errhint("Only text, varchar and customer_info's identifier types can be encrypted.")));
-		run_as_table_owner(relid, psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE pg_catalog.text",
+		ci_run_as_table_owner(relid, psprintf("ALTER TABLE %s ALTER COLUMN %s TYPE pg_catalog.text",
 										   qrel, qcol));
 	}
 
@@ -1656,7 +1630,7 @@ ci_protect(PG_FUNCTION_ARGS)
 				 errmsg("column \"%s\" of table \"%s\" already exists",
 						maskname, get_rel_name(relid)),
 				 errdetail("ci.protect() adds it for the masked form.")));
-	run_as_table_owner(relid, psprintf("ALTER TABLE %s ADD COLUMN %s pg_catalog.text",
+	ci_run_as_table_owner(relid, psprintf("ALTER TABLE %s ADD COLUMN %s pg_catalog.text",
 									   qrel, quote_identifier(maskname)));
 
 	if (searchable)
@@ -1675,9 +1649,9 @@ ci_protect(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not generate a random key");
 		index_key = ci_wrap_secret(dk->suite, secret, purpose);
 		explicit_bzero(secret, sizeof(secret));
-		run_as_table_owner(relid, psprintf("ALTER TABLE %s ADD COLUMN %s pg_catalog.bytea",
+		ci_run_as_table_owner(relid, psprintf("ALTER TABLE %s ADD COLUMN %s pg_catalog.bytea",
 										   qrel, quote_identifier(idxname)));
-		run_as_table_owner(relid, psprintf("CREATE INDEX ON %s (%s)",
+		ci_run_as_table_owner(relid, psprintf("CREATE INDEX ON %s (%s)",
 										   qrel, quote_identifier(idxname)));
 	}
 
@@ -1707,7 +1681,7 @@ ci_protect(PG_FUNCTION_ARGS)
 
 	/* the trigger, once per table */
 	if (!OidIsValid(get_trigger_oid(relid, TRIGGER_NAME, true)))
-		run_as_table_owner(relid, psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s"
+		ci_run_as_table_owner(relid, psprintf("CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s"
 										   " FOR EACH ROW EXECUTE FUNCTION ci.protect_trigger()",
 										   TRIGGER_NAME, qrel));
 	CommandCounterIncrement();
@@ -1764,13 +1738,13 @@ ci_unprotect(PG_FUNCTION_ARGS)
 	/* decrypt in place, as the table owner, before the policy goes */
 	if (encrypted)
 	{
-		run_as_table_owner(relid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
+		ci_run_as_table_owner(relid, psprintf("ALTER TABLE %s DISABLE TRIGGER %s",
 										   qrel, TRIGGER_NAME));
 		unprotect_relid = relid;
 		namestrcpy(&unprotect_attname, attname);
 		PG_TRY();
 		{
-			run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reveal(t, %s)"
+			ci_run_as_table_owner(relid, psprintf("UPDATE %s AS t SET %s = ci.reveal(t, %s)"
 											   " WHERE %s IS NOT NULL",
 											   qrel, qcol, quote_literal_cstr(attname),
 											   qcol));
@@ -1780,7 +1754,7 @@ ci_unprotect(PG_FUNCTION_ARGS)
 			unprotect_relid = InvalidOid;
 		}
 		PG_END_TRY();
-		run_as_table_owner(relid, psprintf("ALTER TABLE %s ENABLE TRIGGER %s",
+		ci_run_as_table_owner(relid, psprintf("ALTER TABLE %s ENABLE TRIGGER %s",
 										   qrel, TRIGGER_NAME));
 	}
 
@@ -1791,12 +1765,12 @@ ci_unprotect(PG_FUNCTION_ARGS)
 					" AND attname OPERATOR(pg_catalog.=) $2",
 					2, argtypes, values, NULL);
 	if (searchable)
-		run_as_table_owner(relid, psprintf("ALTER TABLE %s DROP COLUMN %s",
+		ci_run_as_table_owner(relid, psprintf("ALTER TABLE %s DROP COLUMN %s",
 										   qrel, quote_identifier(idxname)));
-	run_as_table_owner(relid, psprintf("ALTER TABLE %s DROP COLUMN %s",
+	ci_run_as_table_owner(relid, psprintf("ALTER TABLE %s DROP COLUMN %s",
 									   qrel, quote_identifier(maskname)));
 	if (last)
-		run_as_table_owner(relid, psprintf("DROP TRIGGER %s ON %s", TRIGGER_NAME, qrel));
+		ci_run_as_table_owner(relid, psprintf("DROP TRIGGER %s ON %s", TRIGGER_NAME, qrel));
 	CacheInvalidateRelcacheByRelid(relid);
 	ci_attach_view(relid, view_grants);
 	PG_RETURN_VOID();

@@ -53,6 +53,7 @@
 #include "utils/relcache.h"
 
 #include "access.h"
+#include "consent.h"
 #include "keys.h"
 #include "views.h"
 
@@ -368,6 +369,7 @@ refresh_view(Oid relid, List *grants)
 	StringInfoData sql;
 	char	   *qview;
 	char	   *qrel;
+	char	   *customer_col;
 	int			attno;
 	ListCell   *lc;
 
@@ -443,6 +445,19 @@ refresh_view(Oid relid, List *grants)
 						 quote_identifier(pc->mask_attname), qname);
 	}
 	appendStringInfo(&sql, " FROM %s t", qrel);
+	/* only the customers who consent to the session's purpose, if it needs it */
+	customer_col = ci_customer_attname(relid);
+	if (customer_col != NULL)
+	{
+		AttrNumber	cattnum = get_attnum(relid, customer_col);
+		Oid			ctype = cattnum != InvalidAttrNumber ?
+			TupleDescAttr(desc, cattnum - 1)->atttypid : InvalidOid;
+
+		appendStringInfo(&sql, " WHERE ci.consent_filter(t.%s::pg_catalog.%s)",
+						 quote_identifier(customer_col),
+						 (ctype == INT2OID || ctype == INT4OID || ctype == INT8OID) ?
+						 "int8" : "text");
+	}
 	table_close(rel, AccessShareLock);
 
 	/* the view owner reads the table; nobody else needs to */
@@ -692,6 +707,9 @@ forget_table(Oid relid)
 			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			   1, relid, NULL, NULL);
 	policy_sql("DELETE FROM ci.access_level"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
+	policy_sql("DELETE FROM ci.customer_table"
 			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			   1, relid, NULL, NULL);
 }
@@ -964,6 +982,10 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 				   " AND attname OPERATOR(pg_catalog.=) $2",
 				   3, renamed_rel, renamed_from, renamed_to);
+		policy_sql("UPDATE ci.customer_table SET attname = $3"
+				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   " AND attname OPERATOR(pg_catalog.=) $2",
+				   3, renamed_rel, renamed_from, renamed_to);
 	}
 	if (dropped_columns != NIL)
 	{
@@ -1007,6 +1029,15 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		{
 			PendingView *pv = lfirst(lc);
 
+			/* a dropped customer column is no longer the customer's */
+			policy_sql("DELETE FROM ci.customer_table"
+					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+					   " AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a"
+					   "  WHERE a.attrelid OPERATOR(pg_catalog.=) $1"
+					   "  AND a.attname OPERATOR(pg_catalog.=) customer_table.attname"
+					   "  AND NOT a.attisdropped)",
+					   1, pv->relid, NULL, NULL);
+			CommandCounterIncrement();
 			refresh_view(pv->relid, pv->grants);
 		}
 	}
