@@ -1630,6 +1630,15 @@ BEGIN
 		RAISE EXCEPTION 'customer, purpose, channel and notice version must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	IF customer OPERATOR(pg_catalog.=) '' OR notice_version OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'customer and notice version must not be empty'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF channel OPERATOR(pg_catalog.<>) ALL (ARRAY['branch', 'app', 'web', 'phone']) THEN
+		RAISE EXCEPTION 'unknown channel "%"', channel
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'The channels are branch, app, web and phone.';
+	END IF;
 	SELECT p.legal_basis INTO basis FROM ci.purpose p WHERE p.purpose OPERATOR(pg_catalog.=) $2;
 	IF basis IS NULL THEN
 		RAISE EXCEPTION 'unknown purpose "%"', purpose

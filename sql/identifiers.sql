@@ -13,18 +13,22 @@ SELECT extname, extrelocatable, extnamespace::regnamespace
 -- The customer_info. prefix is reserved: an unknown setting is refused.
 SET customer_info.no_such_setting = 'x';
 
--- Every function the extension installs is documented, and none is
--- SECURITY DEFINER (these are pure functions of their arguments).
+-- Every function the extension installs is documented; the SECURITY
+-- DEFINER ones (consent ledger, partners, customer rights) pin search_path
+-- and are executable by no one but the roles they are granted to.
 SELECT p.oid::regprocedure AS undocumented
   FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'customer_info'
  WHERE d.deptype = 'e' AND obj_description(p.oid, 'pg_proc') IS NULL;
-SELECT count(*) AS security_definer
+SELECT p.oid::regprocedure AS security_definer,
+       p.proconfig = '{"search_path=pg_catalog, pg_temp"}' AS pinned,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_executes
   FROM pg_proc p
   JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
   JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'customer_info'
- WHERE d.deptype = 'e' AND p.prosecdef;
+ WHERE d.deptype = 'e' AND p.prosecdef
+ ORDER BY p.oid::regprocedure::text;
 
 -- Types, operators and operator classes are documented too.
 SELECT t.typname, obj_description(t.oid, 'pg_type') IS NOT NULL AS documented,
