@@ -12,9 +12,10 @@
  * current consent of that purpose at once and answers the rest from
  * memory.  Every change of ci.consent_state (or ci.purpose) invalidates
  * the maps in every backend at its commit; a backend takes invalidations
- * in at the start of each statement, so a withdrawal holds for every
- * statement that starts after its commit.  The maps are read under the
- * statement's snapshot.
+ * in at the start of each statement, and the maps are read with a fresh
+ * snapshot (not the transaction's: a REPEATABLE READ transaction must not
+ * go on using a consent withdrawn meanwhile), so a withdrawal holds for
+ * every statement that starts after its commit.
  *
  * Answers for a past time come from the ledger itself, uncached.
  *
@@ -34,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "access.h"
@@ -163,6 +165,19 @@ owner_query(const char *sql, int nargs, Oid *argtypes, Datum *values, const char
 		elog(ERROR, "could not read the consent tables");
 }
 
+/* A query on ci.consent_state with the latest snapshot. */
+static void
+latest_query(const char *sql, int nargs, Oid *argtypes, Datum *values, long tcount)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "could not prepare a consent query");
+	if (SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, tcount) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.consent_state");
+}
+
 static void
 load_purposes(void)
 {
@@ -268,10 +283,10 @@ load_map(ConsentMap *cm)
 	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	owner_query("SELECT customer, expires_at FROM ci.consent_state"
-				" WHERE purpose OPERATOR(pg_catalog.=) $1 AND scope OPERATOR(pg_catalog.=) $2"
-				" AND granted",
-				2, argtypes, values, NULL);
+	latest_query("SELECT customer, expires_at FROM ci.consent_state"
+				 " WHERE purpose OPERATOR(pg_catalog.=) $1 AND scope OPERATOR(pg_catalog.=) $2"
+				 " AND granted",
+				 2, argtypes, values, 0);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -315,7 +330,8 @@ lookup_one(ConsentMap *cm, const char *customer)
 			elog(ERROR, "could not prepare the consent lookup");
 		point_plan = plan;
 	}
-	if (SPI_execute_plan(point_plan, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_snapshot(point_plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ci.consent_state");
 	if (SPI_processed == 1)
 	{
