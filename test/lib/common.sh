@@ -13,7 +13,7 @@ CI_PG_BIN=/usr/lib/postgresql/$CI_PG_MAJOR/bin
 CI_PG_USER=${CI_PG_USER:-postgres}
 CI_PACKAGES="postgresql-$CI_PG_MAJOR postgresql-client-$CI_PG_MAJOR \
 postgresql-server-dev-$CI_PG_MAJOR libipc-run-perl libssl-dev make gcc \
-clang clang-14 libclang-rt-14-dev llvm-14 perl"
+clang clang-14 libclang-rt-14-dev llvm-14 perl gnupg"
 
 ci_say() { printf '== %s\n' "$*" >&2; }
 ci_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
