@@ -89,6 +89,33 @@ SELECT count(*) FROM ci.consent_check(repair => true);
 SELECT * FROM ci.consent_check();
 SELECT ci.has_consent('C001', 'marketing') AS c1, ci.has_consent('C777', 'marketing') AS c777;
 
+-- A scan asks for many customers: the backend loads every consent of the
+-- purpose at once (integer keys into bitmaps); the answers stay the same,
+-- by integer and by text, and follow a withdrawal and an expiry.
+SET ROLE regress_cs_admin;
+SELECT count(*) FROM (
+	SELECT ci.give_consent(g::text, 'analytics', 'app', 'v1',
+						   expires_at => CASE WHEN g % 10 = 0 THEN now() + interval '1 hour' END)
+	  FROM generate_series(100000, 100999) g WHERE g % 2 = 0) s;
+RESET ROLE;
+SELECT count(*) FILTER (WHERE ci.has_consent(g, 'analytics')) AS by_int,
+	   count(*) FILTER (WHERE ci.has_consent(g::text, 'analytics')) AS by_text,
+	   count(*) FILTER (WHERE ci.has_consent(g, 'analytics') IS DISTINCT FROM
+							  ci.has_consent(g::text, 'analytics')) AS disagree,
+	   count(*) FILTER (WHERE ci.has_consent(g, 'analytics') AND g % 2 = 1) AS odd_ones
+  FROM generate_series(99990, 101010) g;
+SET ROLE regress_cs_admin;
+SELECT ci.withdraw_consent('100500', 'analytics', 'app', 'v2') > 0 AS withdrawn;
+SELECT ci.withdraw_consent('100010', 'analytics', 'app', 'v2') > 0 AS withdrawn;
+RESET ROLE;
+SELECT count(*) FILTER (WHERE ci.has_consent(g, 'analytics')) AS by_int,
+	   bool_or(ci.has_consent(g, 'analytics')) FILTER (WHERE g IN (100500, 100010)) AS withdrawn_ones,
+	   bool_and(ci.has_consent(g, 'analytics')) FILTER (WHERE g IN (100020, 100498)) AS others
+  FROM generate_series(99990, 101010) g;
+-- past the expiry of the expiring ones (in the ledger)
+SELECT count(*) FILTER (WHERE ci.has_consent(g::text, 'analytics', at => now() + interval '2 hours'))
+  FROM generate_series(100000, 100999) g;
+
 -- Masked views filtered by consent for a session whose purpose needs it.
 CREATE TABLE cs_customers (customer_id text PRIMARY KEY, name text, mobile text);
 INSERT INTO cs_customers VALUES ('C001', 'Ann', '13800138000'), ('C002', 'Bo', '13900139000'),

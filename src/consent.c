@@ -76,7 +76,21 @@ typedef struct ConsentMap
 	consentmap_hash *map;
 	bool		complete;		/* every current consent is in it */
 	int			misses;
+
+	/*
+	 * A complete map whose customer keys are mostly integers also has two
+	 * bitmaps over [int_base, int_base + int_span): consent that does not
+	 * expire, and keys the hash holds with an expiry.  An integer key is
+	 * then answered with a bit test, not a hash probe (a scan of a large
+	 * table would miss the CPU caches on every probe).
+	 */
+	int64		int_base;
+	uint64		int_span;		/* 0: no bitmaps */
+	uint8	   *forever_bits;
+	uint8	   *expiring_bits;
 } ConsentMap;
+
+#define CONSENT_MAX_SPAN	(INT64CONST(64) * 1024 * 1024)	/* bits: 8 MB each */
 
 /* A purpose of ci.purpose, as the cache holds it. */
 typedef struct PurposeBasis
@@ -89,6 +103,7 @@ static MemoryContext consent_cxt = NULL;
 static ConsentMap maps[CONSENT_MAPS];
 static int	nmaps = 0;
 static int	map_next = 0;
+static int	last_map = 0;
 static PurposeBasis *purposes = NULL;
 static int	npurposes = -1;		/* -1: not loaded */
 static bool callbacks_registered = false;
@@ -236,9 +251,15 @@ get_map(const char *purpose, const char *partner)
 {
 	ConsentMap *cm;
 
+	if (nmaps > 0 && last_map < nmaps && strcmp(maps[last_map].purpose, purpose) == 0 &&
+		strcmp(maps[last_map].partner, partner) == 0)
+		return &maps[last_map];
 	for (int i = 0; i < nmaps; i++)
 		if (strcmp(maps[i].purpose, purpose) == 0 && strcmp(maps[i].partner, partner) == 0)
+		{
+			last_map = i;
 			return &maps[i];
+		}
 	if (nmaps < CONSENT_MAPS)
 		cm = &maps[nmaps++];
 	else
@@ -252,6 +273,9 @@ get_map(const char *purpose, const char *partner)
 	cm->map = consentmap_create(consent_cxt, 1024, NULL);
 	cm->complete = false;
 	cm->misses = 0;
+	cm->int_span = 0;
+	cm->forever_bits = cm->expiring_bits = NULL;
+	last_map = cm - maps;
 	return cm;
 }
 
@@ -268,6 +292,62 @@ remember(ConsentMap *cm, const char *customer, bool granted, bool expires_null,
 		pfree(key);
 	e->granted = granted;
 	e->expires_at = expires_null ? DT_NOEND : expires_at;
+}
+
+/* A customer key that is an integer's canonical text: true and *v. */
+static bool
+canonical_int(const char *s, int64 *v)
+{
+	char		buf[MAXINT8LEN + 1];
+	char	   *end;
+
+	errno = 0;
+	*v = strtoi64(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s)
+		return false;
+	pg_lltoa(*v, buf);
+	return strcmp(buf, s) == 0;
+}
+
+#define BIT_SET(bits, i)	((bits)[(i) >> 3] |= (uint8) (1 << ((i) & 7)))
+#define BIT_TEST(bits, i)	(((bits)[(i) >> 3] >> ((i) & 7)) & 1)
+
+/* The bitmaps of a complete map, if its integer keys span little enough. */
+static void
+build_bitmaps(ConsentMap *cm)
+{
+	consentmap_iterator it;
+	ConsentEntry *e;
+	int64		lo = PG_INT64_MAX;
+	int64		hi = PG_INT64_MIN;
+	int64		v;
+	uint64		ints = 0;
+
+	consentmap_start_iterate(cm->map, &it);
+	while ((e = consentmap_iterate(cm->map, &it)) != NULL)
+		if (canonical_int(e->customer, &v))
+		{
+			lo = Min(lo, v);
+			hi = Max(hi, v);
+			ints++;
+		}
+	if (ints == 0 || (uint64) hi - (uint64) lo >= (uint64) CONSENT_MAX_SPAN)
+		return;
+	cm->int_base = lo;
+	cm->int_span = (uint64) hi - (uint64) lo + 1;
+	cm->forever_bits = MemoryContextAllocZero(consent_cxt, cm->int_span / 8 + 1);
+	cm->expiring_bits = MemoryContextAllocZero(consent_cxt, cm->int_span / 8 + 1);
+	consentmap_start_iterate(cm->map, &it);
+	while ((e = consentmap_iterate(cm->map, &it)) != NULL)
+		if (e->granted && canonical_int(e->customer, &v))
+		{
+			uint64		i = (uint64) v - (uint64) lo;
+
+			if (e->expires_at == DT_NOEND)
+				BIT_SET(cm->forever_bits, i);
+			else
+				BIT_SET(cm->expiring_bits, i);
+		}
 }
 
 /* Every current consent of the map's purpose and partner. */
@@ -290,15 +370,18 @@ load_map(ConsentMap *cm)
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		no_expiry;
 		bool		isnull;
-		Datum		exp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+		Datum		exp = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &no_expiry);
 		text	   *cust = DatumGetTextPP(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
 
-		remember(cm, text_to_cstring(cust), true, isnull, isnull ? 0 : DatumGetTimestampTz(exp));
+		remember(cm, text_to_cstring(cust), true, no_expiry,
+				 no_expiry ? 0 : DatumGetTimestampTz(exp));
 	}
 	cm->complete = true;
 	SPI_finish();
 	ci_restore_user(&sw);
+	build_bitmaps(cm);
 }
 
 /* One customer's current consent, looked up and remembered. */
@@ -371,6 +454,28 @@ consent_now(const char *customer, const char *purpose, const char *partner)
 			e = lookup_one(cm, customer);
 	}
 	return e->granted && GetCurrentStatementStartTimestamp() < e->expires_at;
+}
+
+/* Current consent for an integer customer key. */
+static bool
+consent_now_int(int64 customer, const char *purpose, const char *partner)
+{
+	ConsentMap *cm = get_map(purpose, partner);
+	char		buf[MAXINT8LEN + 1];
+
+	if (cm->int_span > 0)
+	{
+		uint64		i = (uint64) customer - (uint64) cm->int_base;
+
+		if (i >= cm->int_span)
+			return false;
+		if (BIT_TEST(cm->forever_bits, i))
+			return true;
+		if (!BIT_TEST(cm->expiring_bits, i))
+			return false;
+	}
+	pg_lltoa(customer, buf);
+	return consent_now(buf, purpose, partner);
 }
 
 /* Consent at a past (or any) time, from the ledger. */
@@ -454,8 +559,10 @@ ci_has_consent(PG_FUNCTION_ARGS)
 	purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (!known_purpose(purpose)->consent_based)
 		PG_RETURN_BOOL(true);
-	customer = customer_arg(fcinfo, 0, buf);
 	partner = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	if (PG_ARGISNULL(2) && get_fn_expr_argtype(fcinfo->flinfo, 0) == INT8OID)
+		PG_RETURN_BOOL(consent_now_int(PG_GETARG_INT64(0), purpose, partner));
+	customer = customer_arg(fcinfo, 0, buf);
 	if (!PG_ARGISNULL(2))
 		PG_RETURN_BOOL(consent_at(customer, purpose, partner, PG_GETARG_TIMESTAMPTZ(2)));
 	PG_RETURN_BOOL(consent_now(customer, purpose, partner));
@@ -485,6 +592,8 @@ ci_consent_filter(PG_FUNCTION_ARGS)
 	}
 	if (!filter_consent_based)
 		PG_RETURN_BOOL(true);
+	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == INT8OID)
+		PG_RETURN_BOOL(consent_now_int(PG_GETARG_INT64(0), purpose, ""));
 	PG_RETURN_BOOL(consent_now(customer_arg(fcinfo, 0, buf), purpose, ""));
 }
 
