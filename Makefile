@@ -25,6 +25,7 @@ OBJS = \
 	src/views.o \
 	src/read_audit.o \
 	src/consent.o \
+	src/review.o \
 	src/parse_common.o \
 	src/parse_cn_id.o \
 	src/parse_uscc.o \

@@ -2183,3 +2183,871 @@ COMMENT ON FUNCTION ci.customer_disclosures(text) IS
 	'which partners received the customer''s data, what and when';
 REVOKE ALL ON FUNCTION ci.customer_disclosures(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.customer_disclosures(text) TO customer_info_admin, customer_info_auditor;
+
+-------------------------------------------------------------------------------
+-- Review scheduling
+-------------------------------------------------------------------------------
+
+-- Risk levels and their review intervals.  rank 1 is the highest risk.
+-- The AML customer classification guideline (PBOC 2013): at least three
+-- levels, the highest reviewed at least every 6 months, each lower level
+-- at most twice the interval of the level above, everyone within 3 years;
+-- a row breaking a rule needs an exception reason.
+CREATE TABLE ci.risk_level (
+	risk_level	text PRIMARY KEY CHECK (risk_level ~ '^[a-z][a-z0-9_]*$'),
+	rank		integer NOT NULL UNIQUE CHECK (rank > 0),
+	review_interval interval NOT NULL CHECK (review_interval >= interval '1 day'),
+	exception_reason text CHECK (exception_reason <> '')
+);
+COMMENT ON TABLE ci.risk_level IS
+	'risk levels (rank 1 highest) and how often customers at each are reviewed';
+INSERT INTO ci.risk_level VALUES ('high', 1, '6 months', NULL), ('medium', 2, '12 months', NULL),
+	('low', 3, '24 months', NULL);
+SELECT pg_catalog.pg_extension_config_dump('ci.risk_level', '');
+REVOKE ALL ON ci.risk_level FROM PUBLIC;
+GRANT SELECT ON ci.risk_level TO PUBLIC;
+GRANT INSERT, UPDATE, DELETE ON ci.risk_level TO customer_info_admin;
+
+CREATE FUNCTION ci.risk_level_check() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r		record;
+	prev	record;
+BEGIN
+	IF (SELECT pg_catalog.count(*) FROM ci.risk_level) OPERATOR(pg_catalog.<) 3 THEN
+		RAISE EXCEPTION 'at least three risk levels are needed'
+			USING ERRCODE = 'check_violation',
+				  DETAIL = 'The AML customer classification guideline (PBOC 2013) asks for three or more.';
+	END IF;
+	FOR r IN SELECT * FROM ci.risk_level ORDER BY rank LOOP
+		IF r.exception_reason IS NULL THEN
+			IF prev IS NULL AND r.review_interval OPERATOR(pg_catalog.>) interval '6 months' THEN
+				RAISE EXCEPTION 'the highest risk level "%" must be reviewed at least every 6 months, not every %',
+					r.risk_level, r.review_interval
+					USING ERRCODE = 'check_violation',
+						  HINT = 'Shorten it, or give the row an exception_reason if this is deliberate.';
+			END IF;
+			IF prev IS NOT NULL AND r.review_interval OPERATOR(pg_catalog.>)
+			   (prev.review_interval OPERATOR(pg_catalog.*) 2) THEN
+				RAISE EXCEPTION 'risk level "%" is reviewed every %, more than twice the interval of "%" (%)',
+					r.risk_level, r.review_interval, prev.risk_level, prev.review_interval
+					USING ERRCODE = 'check_violation',
+						  HINT = 'Shorten it, or give the row an exception_reason if this is deliberate.';
+			END IF;
+			IF r.review_interval OPERATOR(pg_catalog.>) interval '3 years' THEN
+				RAISE EXCEPTION 'risk level "%" is reviewed every %: every customer must be re-checked within 3 years',
+					r.risk_level, r.review_interval
+					USING ERRCODE = 'check_violation';
+			END IF;
+		END IF;
+		prev := r;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ci.risk_level_check() IS
+	'refuses a risk-level configuration that breaks the AML guideline''s rules, unless marked as an exception';
+CREATE CONSTRAINT TRIGGER risk_level_check AFTER INSERT OR UPDATE OR DELETE ON ci.risk_level
+	DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ci.risk_level_check();
+
+-- The calendar: weekends are non-working unless listed as working (the
+-- adjusted working days of public holidays); holidays are listed.
+CREATE TABLE ci.calendar_day (
+	day			date PRIMARY KEY,
+	working		boolean NOT NULL,
+	note		text
+);
+COMMENT ON TABLE ci.calendar_day IS
+	'days that differ from the Monday-to-Friday week: holidays (working = false) and adjusted working weekend days';
+SELECT pg_catalog.pg_extension_config_dump('ci.calendar_day', '');
+REVOKE ALL ON ci.calendar_day FROM PUBLIC;
+GRANT SELECT ON ci.calendar_day TO PUBLIC;
+GRANT INSERT, UPDATE, DELETE ON ci.calendar_day TO customer_info_admin;
+
+CREATE FUNCTION ci.is_working_day(d date) RETURNS boolean
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	RETURN coalesce((SELECT c.working FROM ci.calendar_day c WHERE c.day OPERATOR(pg_catalog.=) d),
+					EXTRACT(isodow FROM d) OPERATOR(pg_catalog.<) 6);
+COMMENT ON FUNCTION ci.is_working_day(date) IS 'is the day a working day (calendar_day, else Monday to Friday)?';
+
+CREATE FUNCTION ci.working_day_on_or_before(d date) RETURNS date
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	FOR i IN 0 .. 366 LOOP
+		IF ci.is_working_day(d OPERATOR(pg_catalog.-) i) THEN
+			RETURN d OPERATOR(pg_catalog.-) i;
+		END IF;
+	END LOOP;
+	RETURN d;
+END
+$$;
+COMMENT ON FUNCTION ci.working_day_on_or_before(date) IS
+	'the day itself if it is a working day, else the working day before it (where due dates move)';
+
+CREATE FUNCTION ci.add_working_days(d date, n integer) RETURNS date
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r	date := d;
+BEGIN
+	WHILE n OPERATOR(pg_catalog.>) 0 LOOP
+		r := r OPERATOR(pg_catalog.+) 1;
+		IF ci.is_working_day(r) THEN
+			n := n OPERATOR(pg_catalog.-) 1;
+		END IF;
+	END LOOP;
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION ci.add_working_days(date, integer) IS 'the n-th working day after a day';
+
+-- Tables attached to review scheduling.
+CREATE TABLE ci.review_table (
+	relid		regclass PRIMARY KEY,
+	key_col		name NOT NULL,
+	risk_col	name NOT NULL,
+	onboarded_col name NOT NULL,
+	id_expiry_col name,
+	birth_col	name,
+	birth_is_cn_id boolean NOT NULL DEFAULT false,
+	watched		name[] NOT NULL DEFAULT '{}',
+	id_expiry_window interval NOT NULL DEFAULT '30 days',
+	followup_days integer NOT NULL DEFAULT 7 CHECK (followup_days >= 0),
+	escalate_after interval NOT NULL DEFAULT '5 days',
+	onboarding_days integer NOT NULL DEFAULT 10 CHECK (onboarding_days > 0)
+);
+COMMENT ON TABLE ci.review_table IS
+	'customer tables attached to review scheduling (ci.attach_review), with their columns and windows';
+SELECT pg_catalog.pg_extension_config_dump('ci.review_table', '');
+REVOKE ALL ON ci.review_table FROM PUBLIC;
+GRANT SELECT ON ci.review_table TO customer_info_admin, customer_info_auditor;
+
+-- One row per customer of an attached table: its level and next review.
+CREATE TABLE ci.review_schedule (
+	relid		regclass NOT NULL,
+	customer	text NOT NULL,
+	risk_level	text,
+	onboarded_on date,
+	last_review	date,
+	next_due	date,
+	tasked		boolean NOT NULL DEFAULT false,
+	id_expires_on date,
+	suspended	boolean NOT NULL DEFAULT false,
+	birth_mmdd	integer,
+	anniversary_mmdd integer,
+	PRIMARY KEY (relid, customer)
+);
+CREATE INDEX review_schedule_due ON ci.review_schedule (next_due) WHERE NOT tasked;
+CREATE INDEX review_schedule_id_expiry ON ci.review_schedule (id_expires_on);
+CREATE INDEX review_schedule_birthday ON ci.review_schedule (birth_mmdd);
+CREATE INDEX review_schedule_anniversary ON ci.review_schedule (anniversary_mmdd);
+COMMENT ON TABLE ci.review_schedule IS
+	'per customer of an attached table: risk level, last review, next periodic review; suspended when the ID document expired';
+SELECT pg_catalog.pg_extension_config_dump('ci.review_schedule', '');
+REVOKE ALL ON ci.review_schedule FROM PUBLIC;
+GRANT SELECT ON ci.review_schedule TO customer_info_admin, customer_info_auditor;
+
+CREATE TABLE ci.review_outcome (
+	outcome		text PRIMARY KEY,
+	description	text NOT NULL
+);
+INSERT INTO ci.review_outcome VALUES
+	('confirmed', 'data checked, nothing to change'),
+	('updated', 'data corrected or completed'),
+	('rerated', 'risk level changed'),
+	('escalated', 'handed to AML or compliance'),
+	('unreachable', 'customer could not be reached'),
+	('closed', 'relationship ended');
+COMMENT ON TABLE ci.review_outcome IS 'the outcomes a review task can be completed with';
+REVOKE ALL ON ci.review_outcome FROM PUBLIC;
+GRANT SELECT ON ci.review_outcome TO PUBLIC;
+
+CREATE TABLE ci.review_task (
+	task_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	relid		regclass NOT NULL,
+	customer	text NOT NULL,
+	reason		text NOT NULL CHECK (reason IN ('onboarding', 'periodic', 'watched_change',
+							'risk_change', 'id_expiring', 'id_expired', 'birthday',
+							'anniversary', 'threshold')),
+	detail		jsonb NOT NULL DEFAULT '{}',
+	due_on		date NOT NULL,
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	status		text NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'closed')),
+	assignee	text,
+	escalation	integer NOT NULL DEFAULT 0,
+	escalated_at timestamptz,
+	completed_by text,
+	completed_at timestamptz,
+	outcome		text REFERENCES ci.review_outcome,
+	notes		text,
+	new_risk_level text
+);
+CREATE UNIQUE INDEX review_task_once ON ci.review_task (relid, customer, reason, due_on)
+	WHERE reason IN ('onboarding', 'periodic', 'id_expiring', 'id_expired', 'birthday', 'anniversary');
+CREATE INDEX review_task_open ON ci.review_task (assignee, due_on) WHERE status = 'open';
+CREATE INDEX review_task_customer ON ci.review_task (relid, customer) WHERE status = 'open';
+COMMENT ON TABLE ci.review_task IS
+	'the review queue: tasks created by events and by the sweep, assigned, completed';
+SELECT pg_catalog.pg_extension_config_dump('ci.review_task', '');
+SELECT pg_catalog.pg_extension_config_dump('ci.review_task_task_id_seq', '');
+REVOKE ALL ON ci.review_task FROM PUBLIC;
+GRANT SELECT ON ci.review_task TO customer_info_admin, customer_info_auditor;
+
+CREATE TABLE ci.watch_rule (
+	rule_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	relid		regclass NOT NULL,
+	attname		name NOT NULL,
+	change		text NOT NULL CHECK (change IN ('absolute', 'relative')),
+	direction	text NOT NULL CHECK (direction IN ('up', 'down', 'any')),
+	threshold	numeric NOT NULL CHECK (threshold > 0),
+	min_risk_level text,
+	added_by	text NOT NULL DEFAULT SESSION_USER,
+	added_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ci.watch_rule IS
+	'threshold alert rules (ci.watch): a numeric column changing beyond a threshold raises an alert task';
+SELECT pg_catalog.pg_extension_config_dump('ci.watch_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('ci.watch_rule_rule_id_seq', '');
+REVOKE ALL ON ci.watch_rule FROM PUBLIC;
+GRANT SELECT ON ci.watch_rule TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.same_plaintext(old_row record, new_row record, col name) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_same_plaintext'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION ci.same_plaintext(record, record, name) IS
+	'internal to the review triggers: do two versions of a row hold the same plaintext in a protected column?';
+REVOKE ALL ON FUNCTION ci.same_plaintext(record, record, name) FROM PUBLIC;
+
+-- A task, once (the sweep's reasons are unique per customer and day), and
+-- its NOTIFY: the task id, reason, due date and table, no personal data.
+CREATE FUNCTION ci.review_task_add(tbl regclass, customer text, reason text, due_on date,
+								   detail jsonb DEFAULT '{}')
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	id		bigint;
+BEGIN
+	INSERT INTO ci.review_task (relid, customer, reason, due_on, detail)
+	VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (relid, customer, reason, due_on)
+		WHERE reason IN ('onboarding', 'periodic', 'id_expiring', 'id_expired', 'birthday', 'anniversary')
+		DO NOTHING
+	RETURNING task_id INTO id;
+	IF id IS NOT NULL THEN
+		PERFORM pg_catalog.pg_notify('customer_info_review',
+			pg_catalog.json_build_object('task_id', id, 'reason', $3, 'due_on', $4,
+										 'table', $1::text)::text);
+	END IF;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION ci.review_task_add(regclass, text, text, date, jsonb) IS
+	'internal: adds a review task (once for the sweep''s reasons) and raises NOTIFY customer_info_review';
+REVOKE ALL ON FUNCTION ci.review_task_add(regclass, text, text, date, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION ci.review_interval_of(level text) RETURNS interval
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	RETURN (SELECT r.review_interval FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) level);
+COMMENT ON FUNCTION ci.review_interval_of(text) IS 'the review interval of a risk level (NULL if unknown)';
+
+CREATE FUNCTION ci.review_trigger(tbl regclass, attach boolean) RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_review_trigger'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.review_trigger(regclass, boolean) IS
+	'internal to ci.attach_review(): creates or drops the review trigger of a table, as its owner';
+REVOKE ALL ON FUNCTION ci.review_trigger(regclass, boolean) FROM PUBLIC;
+
+CREATE FUNCTION ci.mmdd(d date) RETURNS integer
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN (EXTRACT(month FROM d) * 100 + EXTRACT(day FROM d))::integer;
+COMMENT ON FUNCTION ci.mmdd(date) IS 'month and day of a date as MMDD (birthdays and anniversaries)';
+
+-- The schedule's dates of one customer row (as jsonb).
+CREATE FUNCTION ci.review_dates(cfg ci.review_table, r jsonb, OUT id_expires_on date,
+								OUT birth_mmdd integer, OUT anniversary_mmdd integer)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF cfg.id_expiry_col IS NOT NULL THEN
+		id_expires_on := (r OPERATOR(pg_catalog.->>) cfg.id_expiry_col)::date;
+	END IF;
+	IF cfg.birth_col IS NOT NULL AND cfg.birth_is_cn_id THEN
+		birth_mmdd := ci.mmdd(ci.birth_date((r OPERATOR(pg_catalog.->>) cfg.birth_col)::ci.cn_id));
+	ELSIF cfg.birth_col IS NOT NULL THEN
+		birth_mmdd := ci.mmdd((r OPERATOR(pg_catalog.->>) cfg.birth_col)::date);
+	END IF;
+	anniversary_mmdd := ci.mmdd((r OPERATOR(pg_catalog.->>) cfg.onboarded_col)::date);
+END
+$$;
+COMMENT ON FUNCTION ci.review_dates(ci.review_table, jsonb) IS
+	'internal: ID expiry, birthday and anniversary of a customer row';
+
+-- The row trigger of attached tables: events become tasks at once.
+CREATE FUNCTION ci.review_row() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg		ci.review_table;
+	o		jsonb;
+	n		jsonb;
+	cust	text;
+	lvl		text;
+	onb		date;
+	c		name;
+	changed	boolean;
+	protected boolean;
+	rule	ci.watch_rule;
+	ov		numeric;
+	nv		numeric;
+	delta	numeric;
+BEGIN
+	SELECT * INTO cfg FROM ci.review_table WHERE relid OPERATOR(pg_catalog.=) TG_RELID;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
+		o := pg_catalog.to_jsonb(OLD);
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.<>) 'DELETE' THEN
+		n := pg_catalog.to_jsonb(NEW);
+	END IF;
+
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		cust := o OPERATOR(pg_catalog.->>) cfg.key_col;
+		UPDATE ci.review_task SET status = 'closed', completed_at = pg_catalog.now(),
+			   notes = 'customer deleted'
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) cust
+		   AND status OPERATOR(pg_catalog.=) 'open';
+		DELETE FROM ci.review_schedule
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) cust;
+		RETURN NULL;
+	END IF;
+
+	cust := n OPERATOR(pg_catalog.->>) cfg.key_col;
+	lvl := n OPERATOR(pg_catalog.->>) cfg.risk_col;
+	onb := (n OPERATOR(pg_catalog.->>) cfg.onboarded_col)::date;
+	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+		INSERT INTO ci.review_schedule AS s (relid, customer, risk_level, onboarded_on, next_due,
+											 id_expires_on, birth_mmdd, anniversary_mmdd)
+		SELECT TG_RELID, cust, lvl, onb,
+			   (coalesce(onb, CURRENT_DATE)
+				OPERATOR(pg_catalog.+) coalesce(ci.review_interval_of(lvl), interval '6 months'))::date,
+			   d.id_expires_on, d.birth_mmdd, d.anniversary_mmdd
+		  FROM ci.review_dates(cfg, n) d
+		ON CONFLICT (relid, customer) DO UPDATE
+			SET risk_level = excluded.risk_level, onboarded_on = excluded.onboarded_on,
+				next_due = excluded.next_due, tasked = false,
+				id_expires_on = excluded.id_expires_on, birth_mmdd = excluded.birth_mmdd,
+				anniversary_mmdd = excluded.anniversary_mmdd;
+		-- a new customer is rated within the onboarding window (working days)
+		PERFORM ci.review_task_add(TG_RELID, cust, 'onboarding',
+			ci.add_working_days(coalesce(onb, CURRENT_DATE), cfg.onboarding_days),
+			pg_catalog.jsonb_build_object('risk_level', lvl));
+		RETURN NULL;
+	END IF;
+
+	-- UPDATE: the key itself changed: the schedule follows
+	IF (o OPERATOR(pg_catalog.->>) cfg.key_col) OPERATOR(pg_catalog.<>) cust THEN
+		UPDATE ci.review_schedule SET customer = cust
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID
+		   AND customer OPERATOR(pg_catalog.=) (o OPERATOR(pg_catalog.->>) cfg.key_col);
+		UPDATE ci.review_task SET customer = cust
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID
+		   AND customer OPERATOR(pg_catalog.=) (o OPERATOR(pg_catalog.->>) cfg.key_col);
+	END IF;
+	-- the dates the sweep looks at
+	UPDATE ci.review_schedule s
+	   SET id_expires_on = d.id_expires_on, birth_mmdd = d.birth_mmdd,
+		   anniversary_mmdd = d.anniversary_mmdd, onboarded_on = onb,
+		   suspended = s.suspended AND d.id_expires_on IS NOT DISTINCT FROM s.id_expires_on
+	  FROM ci.review_dates(cfg, n) d
+	 WHERE s.relid OPERATOR(pg_catalog.=) TG_RELID AND s.customer OPERATOR(pg_catalog.=) cust
+	   AND (s.id_expires_on, s.birth_mmdd, s.anniversary_mmdd, s.onboarded_on)
+		   IS DISTINCT FROM (d.id_expires_on, d.birth_mmdd, d.anniversary_mmdd, onb);
+	-- a change of risk level: the next periodic date from the new level
+	IF (o OPERATOR(pg_catalog.->>) cfg.risk_col) IS DISTINCT FROM lvl
+	   AND pg_catalog.current_setting('customer_info.review_completing', true)
+		   IS DISTINCT FROM 'on' THEN
+		UPDATE ci.review_schedule
+		   SET risk_level = lvl, tasked = false,
+			   next_due = (coalesce(last_review, onboarded_on, CURRENT_DATE)
+						   OPERATOR(pg_catalog.+)
+						   coalesce(ci.review_interval_of(lvl), interval '6 months'))::date
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) cust;
+		PERFORM ci.review_task_add(TG_RELID, cust, 'risk_change', CURRENT_DATE,
+			pg_catalog.jsonb_build_object('from', o OPERATOR(pg_catalog.->>) cfg.risk_col, 'to', lvl));
+	END IF;
+	-- watched columns: a change of plaintext, whatever the envelope
+	FOREACH c IN ARRAY cfg.watched LOOP
+		IF (o OPERATOR(pg_catalog.->) c) IS DISTINCT FROM (n OPERATOR(pg_catalog.->) c) THEN
+			protected := EXISTS (SELECT FROM ci.protected_column p
+								  WHERE p.relid OPERATOR(pg_catalog.=) TG_RELID
+									AND p.attname OPERATOR(pg_catalog.=) c AND p.encrypted);
+			changed := NOT protected OR NOT ci.same_plaintext(OLD, NEW, c);
+			IF changed THEN
+				PERFORM ci.review_task_add(TG_RELID, cust, 'watched_change', CURRENT_DATE,
+					pg_catalog.jsonb_build_object('column', c));
+			END IF;
+		END IF;
+	END LOOP;
+	-- threshold rules
+	FOR rule IN SELECT * FROM ci.watch_rule w WHERE w.relid OPERATOR(pg_catalog.=) TG_RELID LOOP
+		ov := (o OPERATOR(pg_catalog.->>) rule.attname)::numeric;
+		nv := (n OPERATOR(pg_catalog.->>) rule.attname)::numeric;
+		CONTINUE WHEN ov IS NULL OR nv IS NULL OR ov OPERATOR(pg_catalog.=) nv;
+		IF rule.min_risk_level IS NOT NULL AND
+		   coalesce((SELECT r.rank FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) lvl), 2147483647)
+		   OPERATOR(pg_catalog.>)
+		   (SELECT r.rank FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) rule.min_risk_level) THEN
+			CONTINUE;
+		END IF;
+		delta := nv OPERATOR(pg_catalog.-) ov;
+		CONTINUE WHEN rule.direction OPERATOR(pg_catalog.=) 'up' AND delta OPERATOR(pg_catalog.<) 0;
+		CONTINUE WHEN rule.direction OPERATOR(pg_catalog.=) 'down' AND delta OPERATOR(pg_catalog.>) 0;
+		IF rule.change OPERATOR(pg_catalog.=) 'relative' THEN
+			CONTINUE WHEN ov OPERATOR(pg_catalog.=) 0;
+			delta := delta OPERATOR(pg_catalog./) pg_catalog.abs(ov);
+		END IF;
+		IF pg_catalog.abs(delta) OPERATOR(pg_catalog.>) rule.threshold THEN
+			PERFORM ci.review_task_add(TG_RELID, cust, 'threshold', CURRENT_DATE,
+				pg_catalog.jsonb_build_object('rule', rule.rule_id, 'column', rule.attname,
+					'change', rule.change, 'threshold', rule.threshold,
+					'from', coalesce(o OPERATOR(pg_catalog.->>) (rule.attname OPERATOR(pg_catalog.||) '_mask'),
+									 o OPERATOR(pg_catalog.->>) rule.attname),
+					'to', coalesce(n OPERATOR(pg_catalog.->>) (rule.attname OPERATOR(pg_catalog.||) '_mask'),
+								   n OPERATOR(pg_catalog.->>) rule.attname)));
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ci.review_row() IS
+	'row trigger of tables attached to review scheduling: new customers, risk changes, watched columns, threshold rules, deletions';
+REVOKE ALL ON FUNCTION ci.review_row() FROM PUBLIC;
+
+CREATE FUNCTION ci.attach_review(tbl regclass, key_col name, risk_col name, onboarded_col name,
+								 watched name[] DEFAULT '{}', id_expiry_col name DEFAULT NULL,
+								 birth_col name DEFAULT NULL,
+								 id_expiry_window interval DEFAULT '30 days',
+								 followup_days integer DEFAULT 7,
+								 escalate_after interval DEFAULT '5 days')
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c		name;
+	t		regtype;
+	n		bigint;
+BEGIN
+	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
+	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied to attach review scheduling'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
+	END IF;
+	IF tbl IS NULL OR key_col IS NULL OR risk_col IS NULL OR onboarded_col IS NULL THEN
+		RAISE EXCEPTION 'table, key, risk-level and onboarding columns must be given'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	FOREACH c IN ARRAY ARRAY[key_col, risk_col, onboarded_col, id_expiry_col, birth_col]
+					   OPERATOR(pg_catalog.||) watched LOOP
+		CONTINUE WHEN c IS NULL;
+		IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+						WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) c
+						  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+			RAISE EXCEPTION 'column "%" of table % does not exist', c, tbl USING ERRCODE = 'undefined_column';
+		END IF;
+	END LOOP;
+	SELECT a.atttypid::regtype INTO t FROM pg_catalog.pg_attribute a
+	 WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) onboarded_col;
+	IF t OPERATOR(pg_catalog.<>) 'date'::regtype AND t OPERATOR(pg_catalog.<>) 'timestamptz'::regtype
+	   AND t OPERATOR(pg_catalog.<>) 'timestamp'::regtype THEN
+		RAISE EXCEPTION 'onboarding column "%" is of type %, not a date', onboarded_col, t
+			USING ERRCODE = 'datatype_mismatch';
+	END IF;
+	IF birth_col IS NOT NULL THEN
+		SELECT a.atttypid::regtype INTO t FROM pg_catalog.pg_attribute a
+		 WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) birth_col;
+		IF t OPERATOR(pg_catalog.<>) 'date'::regtype AND t OPERATOR(pg_catalog.<>) 'ci.cn_id'::regtype THEN
+			RAISE EXCEPTION 'birth column "%" is of type %: a date or a ci.cn_id is needed', birth_col, t
+				USING ERRCODE = 'datatype_mismatch',
+					  HINT = 'An encrypted ID number cannot give birthdays; use a birth-date column.';
+		END IF;
+	END IF;
+	INSERT INTO ci.review_table (relid, key_col, risk_col, onboarded_col, id_expiry_col, birth_col,
+								 birth_is_cn_id, watched, id_expiry_window, followup_days,
+								 escalate_after)
+	VALUES ($1, $2, $3, $4, $6, $7, t OPERATOR(pg_catalog.=) 'ci.cn_id'::regtype,
+			coalesce($5, '{}'), $8, $9, $10);
+	-- the customers already there, in one statement
+	EXECUTE pg_catalog.format(
+		'INSERT INTO ci.review_schedule (relid, customer, risk_level, onboarded_on, next_due,'
+		'                                id_expires_on, birth_mmdd, anniversary_mmdd)'
+		' SELECT $1, t.%1$I::pg_catalog.text, t.%2$I::pg_catalog.text, t.%3$I::pg_catalog.date,'
+		'        (coalesce(t.%3$I::pg_catalog.date, CURRENT_DATE) OPERATOR(pg_catalog.+)'
+		'         coalesce(r.review_interval, interval ''6 months''))::pg_catalog.date,'
+		'        %5$s, %6$s, ci.mmdd(t.%3$I::pg_catalog.date)'
+		'   FROM %4$s t LEFT JOIN ci.risk_level r'
+		'     ON r.risk_level OPERATOR(pg_catalog.=) t.%2$I::pg_catalog.text',
+		key_col, risk_col, onboarded_col, tbl,
+		CASE WHEN id_expiry_col IS NULL THEN 'NULL::pg_catalog.date'
+			 ELSE pg_catalog.format('t.%I::pg_catalog.date', id_expiry_col) END,
+		CASE WHEN birth_col IS NULL THEN 'NULL::pg_catalog.int4'
+			 WHEN t OPERATOR(pg_catalog.=) 'ci.cn_id'::regtype
+			 THEN pg_catalog.format('ci.mmdd(ci.birth_date(t.%I))', birth_col)
+			 ELSE pg_catalog.format('ci.mmdd(t.%I)', birth_col) END) USING tbl;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	PERFORM ci.review_trigger(tbl, true);
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION ci.attach_review(regclass, name, name, name, name[], name, name, interval, integer, interval) IS
+	'attaches review scheduling to a customer table (key, risk level, onboarding date, watched columns, optional ID expiry and birth columns); returns how many customers it schedules';
+REVOKE ALL ON FUNCTION ci.attach_review(regclass, name, name, name, name[], name, name, interval, integer, interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.attach_review(regclass, name, name, name, name[], name, name, interval, integer, interval)
+	TO customer_info_admin;
+
+CREATE TABLE ci.review_run (
+	run_id		bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	run_on		date NOT NULL,
+	started_at	timestamptz NOT NULL,
+	finished_at	timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	counts		jsonb NOT NULL,
+	run_by		text NOT NULL DEFAULT SESSION_USER
+);
+COMMENT ON TABLE ci.review_run IS 'every run of ci.review_sweep(), with what it did';
+REVOKE ALL ON ci.review_run FROM PUBLIC;
+GRANT SELECT ON ci.review_run TO customer_info_admin, customer_info_auditor;
+
+-- Tasks for a set of (customer, due date) rows, once each, with NOTIFY.
+CREATE FUNCTION ci.review_tasks_add(tbl regclass, reason text, customers text[], due date[],
+									detail jsonb[] DEFAULT NULL)
+	RETURNS integer
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+	n	integer;
+BEGIN
+	WITH ins AS (
+		INSERT INTO ci.review_task (relid, customer, reason, due_on, detail)
+		SELECT $1, c, $2, d, coalesce(x, '{}')
+		  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4),
+						  pg_catalog.unnest($5)) AS u(c, d, x)
+		ON CONFLICT (relid, customer, reason, due_on)
+			WHERE reason IN ('onboarding', 'periodic', 'id_expiring', 'id_expired', 'birthday', 'anniversary')
+			DO NOTHING
+		RETURNING task_id, due_on)
+	SELECT pg_catalog.count(pg_catalog.pg_notify('customer_info_review',
+			   pg_catalog.json_build_object('task_id', ins.task_id, 'reason', $2, 'due_on', ins.due_on,
+											'table', $1::text)::text))
+	  INTO n FROM ins;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION ci.review_tasks_add(regclass, text, text[], date[], jsonb[]) IS
+	'internal to ci.review_sweep(): adds tasks once each, with their NOTIFY';
+REVOKE ALL ON FUNCTION ci.review_tasks_add(regclass, text, text[], date[], jsonb[]) FROM PUBLIC;
+
+-- The sweep: periodic reviews coming due, ID documents expiring or
+-- expired, birthdays and anniversaries ahead, escalation of overdue tasks.
+CREATE FUNCTION ci.review_sweep(today date DEFAULT CURRENT_DATE) RETURNS jsonb
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg			ci.review_table;
+	started		timestamptz := pg_catalog.clock_timestamp();
+	periodic	integer := 0;
+	expiring	integer := 0;
+	expired		integer := 0;
+	birthdays	integer := 0;
+	anniversaries integer := 0;
+	escalated	integer := 0;
+	k			integer;
+	cs			text[];
+	ds			date[];
+	xs			jsonb[];
+	lo			integer;
+	hi			integer;
+	result		jsonb;
+BEGIN
+	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
+	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE')
+	   AND NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) SESSION_USER) THEN
+		RAISE EXCEPTION 'permission denied to run the review sweep'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
+	END IF;
+	-- one sweep at a time: a second waits, then finds the work done
+	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('customer_info review sweep'));
+	FOR cfg IN SELECT * FROM ci.review_table LOOP
+		-- periodic reviews due within the look-ahead, on a working day
+		WITH due AS (
+			UPDATE ci.review_schedule s SET tasked = true
+			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND NOT s.tasked
+			   AND s.next_due OPERATOR(pg_catalog.<=) (today OPERATOR(pg_catalog.+) cfg.followup_days)
+			RETURNING s.customer, s.next_due, s.risk_level)
+		SELECT pg_catalog.array_agg(customer), pg_catalog.array_agg(ci.working_day_on_or_before(next_due)),
+			   pg_catalog.array_agg(pg_catalog.jsonb_build_object('risk_level', risk_level))
+		  INTO cs, ds, xs FROM due;
+		periodic := periodic OPERATOR(pg_catalog.+)
+			coalesce(ci.review_tasks_add(cfg.relid, 'periodic', cs, ds, xs), 0);
+		-- ID documents: expiring within the window, or expired (flagged)
+		IF cfg.id_expiry_col IS NOT NULL THEN
+			SELECT pg_catalog.array_agg(customer), pg_catalog.array_agg(id_expires_on)
+			  INTO cs, ds FROM ci.review_schedule s
+			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid
+			   AND s.id_expires_on OPERATOR(pg_catalog.>=) today
+			   AND s.id_expires_on OPERATOR(pg_catalog.<=) (today OPERATOR(pg_catalog.+) cfg.id_expiry_window);
+			expiring := expiring OPERATOR(pg_catalog.+)
+				coalesce(ci.review_tasks_add(cfg.relid, 'id_expiring', cs, ds), 0);
+			WITH x AS (
+				UPDATE ci.review_schedule s SET suspended = true
+				 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND NOT s.suspended
+				   AND s.id_expires_on OPERATOR(pg_catalog.<) today
+				RETURNING s.customer, s.id_expires_on)
+			SELECT pg_catalog.array_agg(customer), pg_catalog.array_agg(id_expires_on),
+				   pg_catalog.array_agg('{"suspend_business": true}'::jsonb)
+			  INTO cs, ds, xs FROM x;
+			expired := expired OPERATOR(pg_catalog.+)
+				coalesce(ci.review_tasks_add(cfg.relid, 'id_expired', cs, ds, xs), 0);
+		END IF;
+		-- birthdays and anniversaries in the next followup_days days
+		FOR k IN 0 .. cfg.followup_days LOOP
+			lo := ci.mmdd(today OPERATOR(pg_catalog.+) k);
+			IF cfg.birth_col IS NOT NULL THEN
+				SELECT pg_catalog.array_agg(customer),
+					   pg_catalog.array_agg(today OPERATOR(pg_catalog.+) k)
+				  INTO cs, ds FROM ci.review_schedule s
+				 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND s.birth_mmdd OPERATOR(pg_catalog.=) lo;
+				birthdays := birthdays OPERATOR(pg_catalog.+)
+					coalesce(ci.review_tasks_add(cfg.relid, 'birthday', cs, ds), 0);
+			END IF;
+			SELECT pg_catalog.array_agg(customer), pg_catalog.array_agg(today OPERATOR(pg_catalog.+) k),
+				   pg_catalog.array_agg(pg_catalog.jsonb_build_object('years',
+						pg_catalog.date_part('year', pg_catalog.age(today OPERATOR(pg_catalog.+) k, onboarded_on))))
+			  INTO cs, ds, xs FROM ci.review_schedule s
+			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND s.anniversary_mmdd OPERATOR(pg_catalog.=) lo
+			   AND s.onboarded_on OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.+) k OPERATOR(pg_catalog.-) 300);
+			anniversaries := anniversaries OPERATOR(pg_catalog.+)
+				coalesce(ci.review_tasks_add(cfg.relid, 'anniversary', cs, ds, xs), 0);
+		END LOOP;
+		-- overdue tasks escalate, once per escalation period
+		WITH esc AS (
+			UPDATE ci.review_task t
+			   SET escalation = t.escalation OPERATOR(pg_catalog.+) 1, escalated_at = pg_catalog.now()
+			 WHERE t.relid OPERATOR(pg_catalog.=) cfg.relid AND t.status OPERATOR(pg_catalog.=) 'open'
+			   AND t.due_on OPERATOR(pg_catalog.+) cfg.escalate_after OPERATOR(pg_catalog.<) today
+			   AND (t.escalated_at IS NULL OR
+					t.escalated_at::date OPERATOR(pg_catalog.+) cfg.escalate_after OPERATOR(pg_catalog.<=) today)
+			RETURNING t.task_id, t.escalation, t.due_on)
+		SELECT pg_catalog.count(pg_catalog.pg_notify('customer_info_review',
+				   pg_catalog.json_build_object('task_id', task_id, 'reason', 'escalated',
+												'escalation', escalation, 'due_on', due_on,
+												'table', cfg.relid::text)::text))
+		  INTO k FROM esc;
+		escalated := escalated OPERATOR(pg_catalog.+) k;
+	END LOOP;
+	result := pg_catalog.jsonb_build_object('periodic', periodic, 'id_expiring', expiring,
+		'id_expired', expired, 'birthdays', birthdays, 'anniversaries', anniversaries,
+		'escalated', escalated);
+	INSERT INTO ci.review_run (run_on, started_at, counts) VALUES (today, started, result);
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION ci.review_sweep(date) IS
+	'the daily review sweep (background scheduler or pg_cron): periodic reviews coming due, ID documents expiring or expired, birthdays and anniversaries ahead, escalations; idempotent, one at a time; returns its counts';
+REVOKE ALL ON FUNCTION ci.review_sweep(date) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.review_sweep(date) TO customer_info_admin;
+
+-- The queue, as reviewers see it.
+CREATE VIEW ci.review_queue AS
+	SELECT t.task_id, t.relid AS tbl, t.customer, t.reason, t.detail, t.due_on,
+		   CASE WHEN t.due_on OPERATOR(pg_catalog.>) CURRENT_DATE THEN 'upcoming'
+				WHEN t.due_on OPERATOR(pg_catalog.=) CURRENT_DATE THEN 'due'
+				ELSE 'overdue' END AS state,
+		   s.risk_level, s.suspended, t.assignee, t.escalation, t.created_at
+	  FROM ci.review_task t
+	  LEFT JOIN ci.review_schedule s
+		ON s.relid OPERATOR(pg_catalog.=) t.relid AND s.customer OPERATOR(pg_catalog.=) t.customer
+	 WHERE t.status OPERATOR(pg_catalog.=) 'open';
+COMMENT ON VIEW ci.review_queue IS
+	'open review tasks with their state (upcoming, due, overdue), risk level, assignee and escalation';
+REVOKE ALL ON ci.review_queue FROM PUBLIC;
+GRANT SELECT ON ci.review_queue TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.assign_review(task_id bigint, assignee regrole) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
+	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied to assign review tasks'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
+	END IF;
+	UPDATE ci.review_task t SET assignee = $2::text
+	 WHERE t.task_id OPERATOR(pg_catalog.=) $1 AND t.status OPERATOR(pg_catalog.=) 'open';
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'review task % is not open', task_id USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ci.assign_review(bigint, regrole) IS 'assigns an open review task to a reviewer';
+REVOKE ALL ON FUNCTION ci.assign_review(bigint, regrole) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.assign_review(bigint, regrole) TO customer_info_admin;
+
+CREATE FUNCTION ci.complete_review(task_id bigint, outcome text, notes text DEFAULT NULL,
+								   new_risk_level text DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t		ci.review_task;
+	cfg		ci.review_table;
+	lvl		text;
+BEGIN
+	SELECT * INTO t FROM ci.review_task x WHERE x.task_id OPERATOR(pg_catalog.=) $1 FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'review task % does not exist', task_id USING ERRCODE = 'no_data_found';
+	END IF;
+	IF t.status OPERATOR(pg_catalog.<>) 'open' THEN
+		RAISE EXCEPTION 'review task % is already %', task_id,
+			CASE t.status WHEN 'done' THEN 'completed' ELSE 'closed' END
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = pg_catalog.format('It was completed by %s at %s.', t.completed_by, t.completed_at);
+	END IF;
+	IF t.assignee IS NOT NULL AND NOT pg_catalog.pg_has_role(SESSION_USER, t.assignee, 'MEMBER') THEN
+		RAISE EXCEPTION 'review task % is assigned to %', task_id, t.assignee
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Only the assignee completes it; an admin can reassign it with ci.assign_review().';
+	END IF;
+	IF t.assignee IS NULL AND NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE') THEN
+		RAISE EXCEPTION 'review task % is not assigned to you', task_id
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF NOT EXISTS (SELECT FROM ci.review_outcome o WHERE o.outcome OPERATOR(pg_catalog.=) $2) THEN
+		RAISE EXCEPTION 'unknown review outcome "%"', outcome
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = (SELECT 'The outcomes are ' OPERATOR(pg_catalog.||)
+							pg_catalog.string_agg(o.outcome, ', ' ORDER BY o.outcome)
+							OPERATOR(pg_catalog.||) '.' FROM ci.review_outcome o);
+	END IF;
+	IF new_risk_level IS NOT NULL AND NOT EXISTS (
+		SELECT FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) new_risk_level) THEN
+		RAISE EXCEPTION 'unknown risk level "%"', new_risk_level USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE ci.review_task x
+	   SET status = 'done', outcome = $2, notes = $3, new_risk_level = $4,
+		   completed_by = SESSION_USER, completed_at = pg_catalog.now()
+	 WHERE x.task_id OPERATOR(pg_catalog.=) $1;
+	-- a review of the customer schedules the next one, from its level
+	IF t.reason IN ('onboarding', 'periodic', 'risk_change', 'watched_change', 'id_expiring',
+					'id_expired', 'threshold') THEN
+		SELECT coalesce(new_risk_level, s.risk_level) INTO lvl FROM ci.review_schedule s
+		 WHERE s.relid OPERATOR(pg_catalog.=) t.relid AND s.customer OPERATOR(pg_catalog.=) t.customer;
+		UPDATE ci.review_schedule s
+		   SET risk_level = lvl, last_review = CURRENT_DATE, tasked = false,
+			   next_due = (CURRENT_DATE OPERATOR(pg_catalog.+)
+						   coalesce(ci.review_interval_of(lvl), interval '6 months'))::date
+		 WHERE s.relid OPERATOR(pg_catalog.=) t.relid AND s.customer OPERATOR(pg_catalog.=) t.customer;
+		-- the customer's row takes the new level, without a task of its own
+		IF new_risk_level IS NOT NULL THEN
+			SELECT * INTO cfg FROM ci.review_table c WHERE c.relid OPERATOR(pg_catalog.=) t.relid;
+			PERFORM pg_catalog.set_config('customer_info.review_completing', 'on', true);
+			PERFORM ci.review_set_level(t.relid, cfg.key_col, cfg.risk_col, t.customer, new_risk_level);
+			PERFORM pg_catalog.set_config('customer_info.review_completing', 'off', true);
+		END IF;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION ci.complete_review(bigint, text, text, text) IS
+	'completes a review task with an outcome, notes and optionally a new risk level (which schedules the next periodic review)';
+REVOKE ALL ON FUNCTION ci.complete_review(bigint, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.complete_review(bigint, text, text, text) TO customer_info_admin;
+
+CREATE FUNCTION ci.review_set_level(tbl regclass, key_col name, risk_col name, customer text,
+									level text)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_review_set_level'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.review_set_level(regclass, name, name, text, text) IS
+	'internal to ci.complete_review(): writes a new risk level into the customer''s row, as the table''s owner';
+REVOKE ALL ON FUNCTION ci.review_set_level(regclass, name, name, text, text) FROM PUBLIC;
+
+CREATE FUNCTION ci.watch(tbl regclass, col name, change text, threshold numeric,
+						 direction text DEFAULT 'any', min_risk_level text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t		regtype;
+	id		bigint;
+BEGIN
+	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
+	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
+		RAISE EXCEPTION 'permission denied to declare alert rules'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
+	END IF;
+	IF NOT EXISTS (SELECT FROM ci.review_table r WHERE r.relid OPERATOR(pg_catalog.=) tbl) THEN
+		RAISE EXCEPTION 'table % is not attached to review scheduling', tbl
+			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Attach it with ci.attach_review() first.';
+	END IF;
+	SELECT a.atttypid::regtype INTO t FROM pg_catalog.pg_attribute a
+	 WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
+	   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF t IS NULL THEN
+		RAISE EXCEPTION 'column "%" of table % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	IF t::oid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
+					  'float4'::regtype, 'float8'::regtype, 'money'::regtype) THEN
+		RAISE EXCEPTION 'column "%" of table % is of type %, not numeric', col, tbl, t
+			USING ERRCODE = 'datatype_mismatch';
+	END IF;
+	IF change IS NULL OR change NOT IN ('absolute', 'relative') THEN
+		RAISE EXCEPTION 'a change is "absolute" or "relative", not "%"', change
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF direction IS NULL OR direction NOT IN ('up', 'down', 'any') THEN
+		RAISE EXCEPTION 'a direction is "up", "down" or "any", not "%"', direction
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF threshold IS NULL OR threshold OPERATOR(pg_catalog.<=) 0 THEN
+		RAISE EXCEPTION 'the threshold must be positive, not %', threshold
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Say which way with direction => ''down'' (a fall) or ''up'' (a rise).';
+	END IF;
+	IF change OPERATOR(pg_catalog.=) 'relative' AND direction OPERATOR(pg_catalog.=) 'down'
+	   AND threshold OPERATOR(pg_catalog.>=) 1 THEN
+		RAISE EXCEPTION 'a relative fall of % can never happen to a positive value', threshold
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'A fall by half is threshold => 0.5.';
+	END IF;
+	IF min_risk_level IS NOT NULL AND NOT EXISTS (
+		SELECT FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) min_risk_level) THEN
+		RAISE EXCEPTION 'unknown risk level "%"', min_risk_level USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO ci.watch_rule (relid, attname, change, direction, threshold, min_risk_level)
+	VALUES (tbl, col, change, direction, threshold, min_risk_level)
+	RETURNING rule_id INTO id;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION ci.watch(regclass, name, text, numeric, text, text) IS
+	'declares a threshold alert on a numeric column of an attached table: an absolute or relative change beyond the threshold (up, down or any; optionally only at a risk level or higher) raises an alert task';
+REVOKE ALL ON FUNCTION ci.watch(regclass, name, text, numeric, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.watch(regclass, name, text, numeric, text, text) TO customer_info_admin;

@@ -19,6 +19,7 @@
 #include "access.h"
 #include "keys.h"
 #include "read_audit.h"
+#include "review.h"
 #include "views.h"
 
 PG_MODULE_MAGIC;
@@ -43,6 +44,7 @@ _PG_init(void)
 	ci_views_init();
 	ci_access_init();
 	ci_read_audit_init();
+	ci_review_init();
 	MarkGUCPrefixReserved("customer_info");
 	ci_keys_load_root();
 }

@@ -2859,3 +2859,67 @@ ci_reclassify(PG_FUNCTION_ARGS)
 	rewrite_column(relid, attnum, attname, encrypted);
 	PG_RETURN_VOID();
 }
+
+PG_FUNCTION_INFO_V1(ci_same_plaintext);
+
+/*
+ * ci.same_plaintext(old_row, new_row, col): do two versions of a table
+ * row hold the same plaintext in a protected column?  For the review
+ * triggers (a rewritten envelope is no change); only a boolean leaves,
+ * and EXECUTE is granted to no one (it would tell whether two customers
+ * share a value).
+ */
+Datum
+ci_same_plaintext(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader oldrec;
+	HeapTupleHeader newrec;
+	Oid			relid;
+	TablePolicy *tp;
+	ProtectedColumn *pc;
+	StringInfoData aad_old;
+	StringInfoData aad_new;
+	text	   *v_old;
+	text	   *v_new;
+	bool		same;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	oldrec = PG_GETARG_HEAPTUPLEHEADER(0);
+	newrec = PG_GETARG_HEAPTUPLEHEADER(1);
+	relid = get_typ_typrelid(HeapTupleHeaderGetTypeId(oldrec));
+	if (!OidIsValid(relid) || relid != get_typ_typrelid(HeapTupleHeaderGetTypeId(newrec)))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("ci.same_plaintext() needs two rows of the same table")));
+	tp = get_policy(relid);
+	pc = find_column(tp, relid, NameStr(*PG_GETARG_NAME(2)));
+	v_old = record_value(oldrec, relid, pc, tp, &aad_old);
+	v_new = record_value(newrec, relid, pc, tp, &aad_new);
+	if (v_old == NULL || v_new == NULL)
+		same = v_old == NULL && v_new == NULL;
+	else if (VARSIZE_ANY_EXHDR(v_old) == VARSIZE_ANY_EXHDR(v_new) &&
+			 memcmp(VARDATA_ANY(v_old), VARDATA_ANY(v_new), VARSIZE_ANY_EXHDR(v_old)) == 0)
+		same = true;
+	else if (!pc->encrypted)
+		same = false;
+	else
+	{
+		size_t		len_old;
+		size_t		len_new;
+		uint8	   *env_old = decode_envelope(VARDATA_ANY(v_old), VARSIZE_ANY_EXHDR(v_old), &len_old);
+		uint8	   *env_new = decode_envelope(VARDATA_ANY(v_new), VARSIZE_ANY_EXHDR(v_new), &len_new);
+		CiOpenStatus status;
+		char	   *pt_old = env_old ? open_envelope(pc, env_old, len_old, &aad_old, &status) : NULL;
+		char	   *pt_new = env_new ? open_envelope(pc, env_new, len_new, &aad_new, &status) : NULL;
+
+		/* what does not open is taken as changed */
+		same = pt_old != NULL && pt_new != NULL && strcmp(pt_old, pt_new) == 0;
+		if (pt_old)
+			explicit_bzero(pt_old, strlen(pt_old));
+		if (pt_new)
+			explicit_bzero(pt_new, strlen(pt_new));
+	}
+	free_policy(tp);
+	PG_RETURN_BOOL(same);
+}
