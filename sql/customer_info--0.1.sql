@@ -2214,35 +2214,28 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r		record;
-	prev	record;
+	ceiling	interval := interval '6 months';
+	pos		integer := 0;
 BEGIN
 	IF (SELECT pg_catalog.count(*) FROM ci.risk_level) OPERATOR(pg_catalog.<) 3 THEN
 		RAISE EXCEPTION 'at least three risk levels are needed'
 			USING ERRCODE = 'check_violation',
 				  DETAIL = 'The AML customer classification guideline (PBOC 2013) asks for three or more.';
 	END IF;
+	-- the guideline's longest intervals: 6 months for the highest level,
+	-- each lower one at most twice the one above, none beyond 3 years;
+	-- any level may be reviewed more often
 	FOR r IN SELECT * FROM ci.risk_level ORDER BY rank LOOP
-		IF r.exception_reason IS NULL THEN
-			IF prev IS NULL AND r.review_interval OPERATOR(pg_catalog.>) interval '6 months' THEN
-				RAISE EXCEPTION 'the highest risk level "%" must be reviewed at least every 6 months, not every %',
-					r.risk_level, r.review_interval
-					USING ERRCODE = 'check_violation',
-						  HINT = 'Shorten it, or give the row an exception_reason if this is deliberate.';
-			END IF;
-			IF prev IS NOT NULL AND r.review_interval OPERATOR(pg_catalog.>)
-			   (prev.review_interval OPERATOR(pg_catalog.*) 2) THEN
-				RAISE EXCEPTION 'risk level "%" is reviewed every %, more than twice the interval of "%" (%)',
-					r.risk_level, r.review_interval, prev.risk_level, prev.review_interval
-					USING ERRCODE = 'check_violation',
-						  HINT = 'Shorten it, or give the row an exception_reason if this is deliberate.';
-			END IF;
-			IF r.review_interval OPERATOR(pg_catalog.>) interval '3 years' THEN
-				RAISE EXCEPTION 'risk level "%" is reviewed every %: every customer must be re-checked within 3 years',
-					r.risk_level, r.review_interval
-					USING ERRCODE = 'check_violation';
-			END IF;
+		pos := pos OPERATOR(pg_catalog.+) 1;
+		IF r.exception_reason IS NULL
+		   AND r.review_interval OPERATOR(pg_catalog.>) ceiling THEN
+			RAISE EXCEPTION 'risk level "%" is reviewed every %: the guideline allows at most % for the level ranked % from the highest',
+				r.risk_level, r.review_interval, ceiling, pos
+				USING ERRCODE = 'check_violation',
+					  DETAIL = 'The highest level at least every 6 months, each lower level at most twice the interval of the level above, everyone within 3 years.',
+					  HINT = 'Shorten it, or give the row an exception_reason if this is deliberate.';
 		END IF;
-		prev := r;
+		ceiling := LEAST(ceiling OPERATOR(pg_catalog.*) 2, interval '3 years');
 	END LOOP;
 	RETURN NULL;
 END
@@ -2382,6 +2375,7 @@ CREATE TABLE ci.review_task (
 	assignee	text,
 	escalation	integer NOT NULL DEFAULT 0,
 	escalated_at timestamptz,
+	escalated_on date,
 	completed_by text,
 	completed_at timestamptz,
 	outcome		text REFERENCES ci.review_outcome,
@@ -2459,6 +2453,12 @@ CREATE FUNCTION ci.review_interval_of(level text) RETURNS interval
 	SET search_path = pg_catalog, pg_temp
 	RETURN (SELECT r.review_interval FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) level);
 COMMENT ON FUNCTION ci.review_interval_of(text) IS 'the review interval of a risk level (NULL if unknown)';
+
+CREATE FUNCTION ci.review_completing() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_review_completing'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION ci.review_completing() IS
+	'internal: is ci.complete_review() writing a new risk level (no risk-change task for it)?';
 
 CREATE FUNCTION ci.review_trigger(tbl regclass, attach boolean) RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_review_trigger'
@@ -2578,8 +2578,7 @@ BEGIN
 		   IS DISTINCT FROM (d.id_expires_on, d.birth_mmdd, d.anniversary_mmdd, onb);
 	-- a change of risk level: the next periodic date from the new level
 	IF (o OPERATOR(pg_catalog.->>) cfg.risk_col) IS DISTINCT FROM lvl
-	   AND pg_catalog.current_setting('customer_info.review_completing', true)
-		   IS DISTINCT FROM 'on' THEN
+	   AND NOT ci.review_completing() THEN
 		UPDATE ci.review_schedule
 		   SET risk_level = lvl, tasked = false,
 			   next_due = (coalesce(last_review, onboarded_on, CURRENT_DATE)
@@ -2848,11 +2847,12 @@ BEGIN
 		-- overdue tasks escalate, once per escalation period
 		WITH esc AS (
 			UPDATE ci.review_task t
-			   SET escalation = t.escalation OPERATOR(pg_catalog.+) 1, escalated_at = pg_catalog.now()
+			   SET escalation = t.escalation OPERATOR(pg_catalog.+) 1, escalated_at = pg_catalog.now(),
+				   escalated_on = today
 			 WHERE t.relid OPERATOR(pg_catalog.=) cfg.relid AND t.status OPERATOR(pg_catalog.=) 'open'
 			   AND t.due_on OPERATOR(pg_catalog.+) cfg.escalate_after OPERATOR(pg_catalog.<) today
-			   AND (t.escalated_at IS NULL OR
-					t.escalated_at::date OPERATOR(pg_catalog.+) cfg.escalate_after OPERATOR(pg_catalog.<=) today)
+			   AND (t.escalated_on IS NULL OR
+					t.escalated_on OPERATOR(pg_catalog.+) cfg.escalate_after OPERATOR(pg_catalog.<=) today)
 			RETURNING t.task_id, t.escalation, t.due_on)
 		SELECT pg_catalog.count(pg_catalog.pg_notify('customer_info_review',
 				   pg_catalog.json_build_object('task_id', task_id, 'reason', 'escalated',
@@ -2929,7 +2929,7 @@ BEGIN
 		RAISE EXCEPTION 'review task % is already %', task_id,
 			CASE t.status WHEN 'done' THEN 'completed' ELSE 'closed' END
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  DETAIL = pg_catalog.format('It was completed by %s at %s.', t.completed_by, t.completed_at);
+				  DETAIL = pg_catalog.format('It was completed by %s.', t.completed_by);
 	END IF;
 	IF t.assignee IS NOT NULL AND NOT pg_catalog.pg_has_role(SESSION_USER, t.assignee, 'MEMBER') THEN
 		RAISE EXCEPTION 'review task % is assigned to %', task_id, t.assignee
@@ -2968,9 +2968,7 @@ BEGIN
 		-- the customer's row takes the new level, without a task of its own
 		IF new_risk_level IS NOT NULL THEN
 			SELECT * INTO cfg FROM ci.review_table c WHERE c.relid OPERATOR(pg_catalog.=) t.relid;
-			PERFORM pg_catalog.set_config('customer_info.review_completing', 'on', true);
 			PERFORM ci.review_set_level(t.relid, cfg.key_col, cfg.risk_col, t.customer, new_risk_level);
-			PERFORM pg_catalog.set_config('customer_info.review_completing', 'off', true);
 		END IF;
 	END IF;
 END
@@ -3051,3 +3049,147 @@ COMMENT ON FUNCTION ci.watch(regclass, name, text, numeric, text, text) IS
 	'declares a threshold alert on a numeric column of an attached table: an absolute or relative change beyond the threshold (up, down or any; optionally only at a risk level or higher) raises an alert task';
 REVOKE ALL ON FUNCTION ci.watch(regclass, name, text, numeric, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.watch(regclass, name, text, numeric, text, text) TO customer_info_admin;
+
+-- Data quality of an attached table: completeness per column, validity
+-- per column of a known kind, staleness of reviews, duplicate identities.
+CREATE FUNCTION ci.quality_report(tbl regclass, kinds jsonb DEFAULT '{}')
+	RETURNS TABLE (measure text, column_name name, checked bigint, failing bigint, share numeric)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg		ci.review_table;
+	a		record;
+	k		text;
+	n		bigint;
+	bad		bigint;
+BEGIN
+	SELECT * INTO cfg FROM ci.review_table r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is not attached to review scheduling', tbl
+			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Attach it with ci.attach_review() first.';
+	END IF;
+	EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', tbl) INTO n;
+	FOR a IN SELECT x.attname, x.atttypid, p.kind, p.encrypted, p.index_attname
+			   FROM pg_catalog.pg_attribute x
+			   LEFT JOIN ci.protected_column p
+				 ON p.relid OPERATOR(pg_catalog.=) tbl AND p.attname OPERATOR(pg_catalog.=) x.attname
+			  WHERE x.attrelid OPERATOR(pg_catalog.=) tbl AND x.attnum OPERATOR(pg_catalog.>) 0
+				AND NOT x.attisdropped
+				AND NOT EXISTS (SELECT FROM ci.protected_column h
+								 WHERE h.relid OPERATOR(pg_catalog.=) tbl
+								   AND x.attname IN (h.mask_attname, h.index_attname))
+			  ORDER BY x.attnum LOOP
+		-- completeness: present and not empty
+		EXECUTE pg_catalog.format(
+			'SELECT pg_catalog.count(*) FROM %s WHERE %I IS NULL%s', tbl, a.attname,
+			CASE WHEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype)
+				 THEN pg_catalog.format(' OR pg_catalog.btrim(%I) OPERATOR(pg_catalog.=) ''''', a.attname)
+				 ELSE '' END) INTO bad;
+		measure := 'completeness'; column_name := a.attname; checked := n; failing := bad;
+		share := CASE WHEN n OPERATOR(pg_catalog.=) 0 THEN NULL
+					  ELSE pg_catalog.round(1 OPERATOR(pg_catalog.-) (bad::numeric OPERATOR(pg_catalog./) n), 4) END;
+		RETURN NEXT;
+		-- validity, for a known kind stored in clear
+		k := coalesce(kinds OPERATOR(pg_catalog.->>) a.attname::text,
+					  CASE WHEN NOT coalesce(a.encrypted, true) THEN a.kind END);
+		IF k IN ('cn_id', 'uscc', 'cn_mobile', 'bank_card') THEN
+			EXECUTE pg_catalog.format(
+				'SELECT pg_catalog.count(*) FILTER (WHERE NOT ci.%I(%I::pg_catalog.text)),'
+				' pg_catalog.count(%I) FROM %s', 'is_valid_' OPERATOR(pg_catalog.||) k, a.attname,
+				a.attname, tbl) INTO bad, checked;
+			measure := 'validity (' OPERATOR(pg_catalog.||) k OPERATOR(pg_catalog.||) ')';
+			failing := bad;
+			share := CASE WHEN checked OPERATOR(pg_catalog.=) 0 THEN NULL
+						  ELSE pg_catalog.round(1 OPERATOR(pg_catalog.-) (bad::numeric OPERATOR(pg_catalog./) checked), 4) END;
+			RETURN NEXT;
+		END IF;
+		-- duplicates: one identity (blind index) under several customers
+		IF a.index_attname IS NOT NULL THEN
+			EXECUTE pg_catalog.format(
+				'SELECT pg_catalog.count(*), pg_catalog.count(%1$I) FROM %2$s t WHERE EXISTS ('
+				' SELECT FROM %2$s u WHERE u.%1$I OPERATOR(pg_catalog.=) t.%1$I'
+				' AND u.%3$I::pg_catalog.text OPERATOR(pg_catalog.<>) t.%3$I::pg_catalog.text)',
+				a.index_attname, tbl, cfg.key_col) INTO bad, checked;
+			EXECUTE pg_catalog.format('SELECT pg_catalog.count(%I) FROM %s', a.index_attname, tbl) INTO checked;
+			measure := 'duplicates'; column_name := a.attname; failing := bad;
+			share := CASE WHEN checked OPERATOR(pg_catalog.=) 0 THEN NULL
+						  ELSE pg_catalog.round(bad::numeric OPERATOR(pg_catalog./) checked, 4) END;
+			RETURN NEXT;
+		END IF;
+	END LOOP;
+	-- staleness: the periodic review is overdue
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.next_due OPERATOR(pg_catalog.<) CURRENT_DATE)
+	  INTO checked, failing FROM ci.review_schedule s WHERE s.relid OPERATOR(pg_catalog.=) tbl;
+	measure := 'staleness'; column_name := NULL;
+	share := CASE WHEN checked OPERATOR(pg_catalog.=) 0 THEN NULL
+				  ELSE pg_catalog.round(failing::numeric OPERATOR(pg_catalog./) checked, 4) END;
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION ci.quality_report(regclass, jsonb) IS
+	'data quality of an attached table: completeness per column, validity of columns of a known kind (kinds => {"column": "cn_mobile"} adds unprotected ones), duplicates of searchable identities, staleness of reviews';
+REVOKE ALL ON FUNCTION ci.quality_report(regclass, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.quality_report(regclass, jsonb) TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.quality_scores(tbl regclass, kinds jsonb DEFAULT '{}')
+	RETURNS TABLE (customer text, missing integer, invalid integer, stale boolean,
+				   duplicate boolean, score integer)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cfg		ci.review_table;
+	miss	text := '0';
+	inval	text := '0';
+	dup		text := 'false';
+	a		record;
+	k		text;
+BEGIN
+	SELECT * INTO cfg FROM ci.review_table r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % is not attached to review scheduling', tbl
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	FOR a IN SELECT x.attname, x.atttypid, p.kind, p.encrypted, p.index_attname
+			   FROM pg_catalog.pg_attribute x
+			   LEFT JOIN ci.protected_column p
+				 ON p.relid OPERATOR(pg_catalog.=) tbl AND p.attname OPERATOR(pg_catalog.=) x.attname
+			  WHERE x.attrelid OPERATOR(pg_catalog.=) tbl AND x.attnum OPERATOR(pg_catalog.>) 0
+				AND NOT x.attisdropped
+				AND NOT EXISTS (SELECT FROM ci.protected_column h
+								 WHERE h.relid OPERATOR(pg_catalog.=) tbl
+								   AND x.attname IN (h.mask_attname, h.index_attname)) LOOP
+		miss := miss OPERATOR(pg_catalog.||) pg_catalog.format(' + (t.%I IS NULL%s)::int', a.attname,
+			CASE WHEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype)
+				 THEN pg_catalog.format(' OR pg_catalog.btrim(t.%I) OPERATOR(pg_catalog.=) ''''', a.attname)
+				 ELSE '' END);
+		k := coalesce(kinds OPERATOR(pg_catalog.->>) a.attname::text,
+					  CASE WHEN NOT coalesce(a.encrypted, true) THEN a.kind END);
+		IF k IN ('cn_id', 'uscc', 'cn_mobile', 'bank_card') THEN
+			inval := inval OPERATOR(pg_catalog.||) pg_catalog.format(
+				' + coalesce((NOT ci.%I(t.%I::pg_catalog.text))::int, 0)', 'is_valid_' OPERATOR(pg_catalog.||) k,
+				a.attname);
+		END IF;
+		IF a.index_attname IS NOT NULL THEN
+			dup := dup OPERATOR(pg_catalog.||) pg_catalog.format(
+				' OR EXISTS (SELECT FROM %1$s u WHERE u.%2$I OPERATOR(pg_catalog.=) t.%2$I'
+				' AND u.%3$I::pg_catalog.text OPERATOR(pg_catalog.<>) t.%3$I::pg_catalog.text)',
+				tbl, a.index_attname, cfg.key_col);
+		END IF;
+	END LOOP;
+	RETURN QUERY EXECUTE pg_catalog.format(
+		'SELECT t.%1$I::pg_catalog.text, (%2$s)::int, (%3$s)::int,'
+		'       coalesce(s.next_due OPERATOR(pg_catalog.<) CURRENT_DATE, false), (%4$s),'
+		'       GREATEST(0, 100 - 10 * (%2$s) - 20 * (%3$s)'
+		'           - CASE WHEN s.next_due OPERATOR(pg_catalog.<) CURRENT_DATE THEN 20 ELSE 0 END'
+		'           - CASE WHEN %4$s THEN 30 ELSE 0 END)::int'
+		'  FROM %5$s t LEFT JOIN ci.review_schedule s'
+		'    ON s.relid OPERATOR(pg_catalog.=) $1 AND s.customer OPERATOR(pg_catalog.=) t.%1$I::pg_catalog.text'
+		' ORDER BY 6, 1', cfg.key_col, miss, inval, dup, tbl) USING tbl;
+END
+$$;
+COMMENT ON FUNCTION ci.quality_scores(regclass, jsonb) IS
+	'per customer of an attached table: missing fields, invalid values, stale review, duplicate identity, and a score out of 100 (lowest first: the follow-up list)';
+REVOKE ALL ON FUNCTION ci.quality_scores(regclass, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.quality_scores(regclass, jsonb) TO customer_info_admin, customer_info_auditor;

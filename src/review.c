@@ -294,6 +294,9 @@ ci_review_trigger(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(ci_review_set_level);
 
+/* set while ci.review_set_level() writes: its UPDATE makes no risk-change task */
+static bool setting_level = false;
+
 /*
  * ci.review_set_level(tbl, key_col, risk_col, customer, level): the new
  * risk level of a completed review, written into the customer's row as
@@ -315,9 +318,27 @@ ci_review_set_level(PG_FUNCTION_ARGS)
 	ci_become_table_owner(relid, &sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not write the new risk level");
+	setting_level = true;
+	PG_TRY();
+	{
+		if (SPI_execute_with_args(sql, 2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not write the new risk level");
+	}
+	PG_FINALLY();
+	{
+		setting_level = false;
+	}
+	PG_END_TRY();
 	SPI_finish();
 	ci_restore_user(&sw);
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ci_review_completing);
+
+/* ci.review_completing(): is ci.review_set_level() at work? */
+Datum
+ci_review_completing(PG_FUNCTION_ARGS pg_attribute_unused())
+{
+	PG_RETURN_BOOL(setting_level);
 }

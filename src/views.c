@@ -712,6 +712,45 @@ forget_table(Oid relid)
 	policy_sql("DELETE FROM ci.customer_table"
 			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			   1, relid, NULL, NULL);
+	/* review scheduling: the schedule goes, the tasks are closed */
+	policy_sql("DELETE FROM ci.review_table"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
+	policy_sql("DELETE FROM ci.review_schedule"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
+	policy_sql("DELETE FROM ci.watch_rule"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
+	policy_sql("UPDATE ci.review_task SET status = 'closed', completed_at = pg_catalog.now(),"
+			   " notes = 'table dropped'"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+			   " AND status OPERATOR(pg_catalog.=) 'open'",
+			   1, relid, NULL, NULL);
+}
+
+/* Is the table in one of the extension's lists (customer or review)? */
+static bool
+listed_table(Oid relid)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM ci.review_table"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  " UNION ALL SELECT FROM ci.customer_table"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the extension's tables");
+	found = SPI_processed > 0;
+	SPI_finish();
+	ci_restore_user(&sw);
+	return found;
 }
 
 /*
@@ -920,7 +959,7 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			/* its view goes first, even if the policy went before */
 			if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION &&
 				pg_class_ownercheck(relid, GetUserId()) &&
-				(has_policy(relid) ||
+				(has_policy(relid) || listed_table(relid) ||
 				 OidIsValid(find_masked_view(relid, get_rel_name(relid), false))))
 				forget_table(relid);
 		}
