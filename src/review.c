@@ -12,8 +12,9 @@
  * transaction of its own and logging one line with its counts.  SIGHUP
  * rereads both settings; SIGTERM ends it; the postmaster restarts it after
  * a crash.  A scheduler that starts after the day's time has passed runs
- * the day's sweep at once: the sweep is idempotent, so a restart costs a
- * second, almost empty run and never a duplicate task.
+ * the day's sweep at once (and one whose time is moved by a reload to a
+ * moment already past today, at once too): the sweep is idempotent, so a
+ * restart costs a second, almost empty run and never a duplicate task.
  *
  *-------------------------------------------------------------------------
  */
@@ -103,7 +104,7 @@ ci_review_init(void)
 							   check_scheduler_time, NULL, NULL);
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 10;
 	strlcpy(worker.bgw_library_name, "customer_info", BGW_MAXLEN);
@@ -135,18 +136,6 @@ todays_run_time(void)
 	if (tm2timestamp(&tm, 0, &tz, &result) != 0)
 		elog(ERROR, "timestamp out of range");
 	return result;
-}
-
-static int
-today_number(void)
-{
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			tz;
-
-	if (timestamp2tm(GetCurrentTimestamp(), &tz, &tm, &fsec, NULL, NULL) != 0)
-		elog(ERROR, "timestamp out of range");
-	return date2j(tm.tm_year, tm.tm_mon, tm.tm_mday);
 }
 
 /* Start the sweep in one database and wait for it. */
@@ -183,11 +172,13 @@ sweep_database(const char *dbname)
 void
 ci_scheduler_main(Datum arg pg_attribute_unused())
 {
-	int			last_day = 0;
+	TimestampTz last_run = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	/* no database: shared catalogs only, and a line in pg_stat_activity */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	ereport(LOG, (errmsg("customer_info scheduler started")));
 
 	for (;;)
@@ -202,13 +193,13 @@ ci_scheduler_main(Datum arg pg_attribute_unused())
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		run_at = todays_run_time();
-		if (today_number() != last_day && GetCurrentTimestamp() >= run_at)
+		if (last_run < run_at && GetCurrentTimestamp() >= run_at)
 		{
 			char	   *copy = pstrdup(scheduler_databases);
 			List	   *names = NIL;
 			ListCell   *lc;
 
-			last_day = today_number();
+			last_run = GetCurrentTimestamp();
 			if (SplitIdentifierString(copy, ',', &names))
 				foreach(lc, names)
 					sweep_database((const char *) lfirst(lc));
@@ -216,8 +207,8 @@ ci_scheduler_main(Datum arg pg_attribute_unused())
 			pfree(copy);
 			continue;
 		}
-		/* until today's time, or past midnight for tomorrow's */
-		if (today_number() == last_day || GetCurrentTimestamp() >= run_at)
+		/* until today's time, or a minute at a time towards tomorrow's */
+		if (GetCurrentTimestamp() >= run_at)
 			wait_ms = 60 * 1000;
 		else
 			wait_ms = Min(60 * 1000,
