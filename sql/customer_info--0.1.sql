@@ -1891,11 +1891,6 @@ AS $$
 DECLARE
 	kid		text;
 BEGIN
-	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
-	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
-		RAISE EXCEPTION 'permission denied to add partners'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
-	END IF;
 	BEGIN
 		EXECUTE pg_catalog.format('SELECT %1$I.pgp_key_id(%1$I.dearmor($1))', ci.pgcrypto_schema())
 			INTO kid USING public_key;
@@ -1927,11 +1922,6 @@ DECLARE
 	p		text;
 	id		bigint;
 BEGIN
-	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
-	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
-		RAISE EXCEPTION 'permission denied to add agreements'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
-	END IF;
 	IF NOT EXISTS (SELECT FROM ci.partner x WHERE x.partner OPERATOR(pg_catalog.=) $1) THEN
 		RAISE EXCEPTION 'unknown partner "%"', partner USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -2651,11 +2641,6 @@ DECLARE
 	t		regtype;
 	n		bigint;
 BEGIN
-	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
-	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
-		RAISE EXCEPTION 'permission denied to attach review scheduling'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
-	END IF;
 	IF tbl IS NULL OR key_col IS NULL OR risk_col IS NULL OR onboarded_col IS NULL THEN
 		RAISE EXCEPTION 'table, key, risk-level and onboarding columns must be given'
 			USING ERRCODE = 'null_value_not_allowed';
@@ -2784,12 +2769,6 @@ DECLARE
 	hi			integer;
 	result		jsonb;
 BEGIN
-	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
-	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE')
-	   AND NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) SESSION_USER) THEN
-		RAISE EXCEPTION 'permission denied to run the review sweep'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
-	END IF;
 	-- one sweep at a time: a second waits, then finds the work done
 	PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('customer_info review sweep'));
 	FOR cfg IN SELECT * FROM ci.review_table LOOP
@@ -2894,11 +2873,6 @@ CREATE FUNCTION ci.assign_review(task_id bigint, assignee regrole) RETURNS void
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
-	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
-		RAISE EXCEPTION 'permission denied to assign review tasks'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
-	END IF;
 	UPDATE ci.review_task t SET assignee = $2::text
 	 WHERE t.task_id OPERATOR(pg_catalog.=) $1 AND t.status OPERATOR(pg_catalog.=) 'open';
 	IF NOT FOUND THEN
@@ -2997,11 +2971,6 @@ DECLARE
 	t		regtype;
 	id		bigint;
 BEGIN
-	IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'USAGE')
-	   AND NOT pg_catalog.pg_has_role(CURRENT_USER, 'customer_info_admin', 'USAGE') THEN
-		RAISE EXCEPTION 'permission denied to declare alert rules'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only members of customer_info_admin can.';
-	END IF;
 	IF NOT EXISTS (SELECT FROM ci.review_table r WHERE r.relid OPERATOR(pg_catalog.=) tbl) THEN
 		RAISE EXCEPTION 'table % is not attached to review scheduling', tbl
 			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Attach it with ci.attach_review() first.';

@@ -30,28 +30,11 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$top/test/lib/common.sh"
 ci_as_root "$@"
 
-rows=${1:-1000000}
-case $rows in
-'' | *[!0-9]* | 0*) ci_die "usage: $0 [ROWS]  (ROWS a positive integer, default 1000000)" ;;
-esac
+rows=$(ci_bench_rows "${1:-}" 1000000)
 reps=5
 
-ci_install_packages
-work=$(ci_stage_tree "$top")
-cluster=$(mktemp -d /tmp/customer_info_bench.XXXXXX)
-finish() {
-	ci_cluster_stop
-	rm -rf "$cluster" "$work"
-}
-trap finish EXIT
-
-ci_build_install "$work"
-ci_say "starting a throwaway cluster in $cluster"
-ci_cluster_start "$cluster" random-key  # a root key for this cluster only
-
-bench() { (cd "$work" && ci_psql -q -d bench "$@"); }
-ci_psql -q -d postgres -c 'CREATE DATABASE bench'
-bench -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION customer_info CASCADE'
+ci_bench_start "$top"
+work=$CI_BENCH_WORK
 bench -f test/synthetic.sql
 
 ci_say "loading $rows synthetic customers and $((rows / 2)) consents"

@@ -33,31 +33,10 @@ top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$top/test/lib/common.sh"
 ci_as_root "$@"
 
-rows=${1:-1000000}
-case $rows in
-'' | *[!0-9]* | 0*) ci_die "usage: $0 [ROWS]  (ROWS a positive integer, default 1000000)" ;;
-esac
+rows=$(ci_bench_rows "${1:-}" 1000000)
 
-# shellcheck disable=SC2119  # no packages beyond the common ones
-ci_install_packages
-work=$(ci_stage_tree "$top")
-cluster=$(mktemp -d /tmp/customer_info_bench.XXXXXX)
-
-# Stop the cluster and remove the staged tree and the cluster, however we
-# leave.
-finish() {
-	ci_cluster_stop
-	rm -rf "$cluster" "$work"
-}
-trap finish EXIT
-
-ci_build_install "$work"
-
-ci_say "starting a throwaway cluster in $cluster"
-ci_cluster_start "$cluster"
-ci_psql -q -d postgres -c 'CREATE DATABASE bench'
-ci_psql -q -d bench -c 'SET client_min_messages = warning' \
-	-c 'CREATE EXTENSION customer_info CASCADE'
+ci_bench_start "$top"
+work=$CI_BENCH_WORK
 ci_psql -q -d bench -f "$work/test/synthetic.sql"
 
 ci_say "loading $rows synthetic customers"

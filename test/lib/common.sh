@@ -109,3 +109,41 @@ ci_psql() {
 	ci_as_pg "$CI_PG_BIN/psql" -X -h "$CI_CLUSTER_DIR" -p 5432 -U postgres \
 		-v ON_ERROR_STOP=1 "$@"
 }
+
+# Benchmarks (test/bench/*.sh).
+#
+# ci_bench_rows ARG DEFAULT: the ROWS argument (DEFAULT if empty), which
+# must be a positive integer.
+ci_bench_rows() {
+	local rows=${1:-$2}
+	case $rows in
+	'' | *[!0-9]* | 0*) ci_die "usage: $0 [ROWS]  (ROWS a positive integer, default $2)" ;;
+	esac
+	echo "$rows"
+}
+
+# ci_bench_start TOP: build and install from a staged copy of TOP, start a
+# throwaway cluster with a root key of its own, and create database
+# "bench" with the extension.  Everything goes when the script exits
+# (after bench_cleanup, if the script defines it).  Sets CI_BENCH_WORK (the
+# staged tree) and CI_BENCH_CLUSTER (the cluster's directory).
+ci_bench_start() {
+	ci_install_packages
+	CI_BENCH_WORK=$(ci_stage_tree "$1")
+	CI_BENCH_CLUSTER=$(mktemp -d /tmp/customer_info_bench.XXXXXX)
+	trap ci_bench_finish EXIT
+	ci_build_install "$CI_BENCH_WORK"
+	ci_say "starting a throwaway cluster in $CI_BENCH_CLUSTER"
+	ci_cluster_start "$CI_BENCH_CLUSTER" random-key
+	ci_psql -q -d postgres -c 'CREATE DATABASE bench'
+	bench -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION customer_info CASCADE'
+}
+
+ci_bench_finish() {
+	if declare -F bench_cleanup >/dev/null; then bench_cleanup || true; fi
+	ci_cluster_stop
+	rm -rf "$CI_BENCH_CLUSTER" "$CI_BENCH_WORK"
+}
+
+# bench [psql arguments]: psql on database bench, from the staged tree.
+bench() { (cd "$CI_BENCH_WORK" && ci_psql -q -d bench "$@"); }
