@@ -2187,12 +2187,32 @@ CREATE TABLE ci.risk_level (
 	risk_level	text PRIMARY KEY CHECK (risk_level ~ '^[a-z][a-z0-9_]*$'),
 	rank		integer NOT NULL UNIQUE CHECK (rank > 0),
 	review_interval interval NOT NULL CHECK (review_interval >= interval '1 day'),
-	exception_reason text CHECK (exception_reason <> '')
+	exception_reason text CHECK (exception_reason <> ''),
+	is_default	boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE ci.risk_level IS
 	'risk levels (rank 1 highest) and how often customers at each are reviewed';
-INSERT INTO ci.risk_level VALUES ('high', 1, '6 months', NULL), ('medium', 2, '12 months', NULL),
-	('low', 3, '24 months', NULL);
+INSERT INTO ci.risk_level VALUES ('high', 1, '6 months', NULL, true), ('medium', 2, '12 months', NULL, true),
+	('low', 3, '24 months', NULL, true);
+
+-- A level added in place of a default one (a restore brings back the
+-- institution's levels over the extension's defaults) replaces it.
+CREATE FUNCTION ci.risk_level_replace_default() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM ci.risk_level r
+	 WHERE r.is_default
+	   AND (r.risk_level OPERATOR(pg_catalog.=) NEW.risk_level OR r.rank OPERATOR(pg_catalog.=) NEW.rank);
+	NEW.is_default := false;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ci.risk_level_replace_default() IS
+	'a risk level inserted with the name or rank of a default one replaces it (restores)';
+CREATE TRIGGER risk_level_replace_default BEFORE INSERT ON ci.risk_level
+	FOR EACH ROW EXECUTE FUNCTION ci.risk_level_replace_default();
 SELECT pg_catalog.pg_extension_config_dump('ci.risk_level', '');
 REVOKE ALL ON ci.risk_level FROM PUBLIC;
 GRANT SELECT ON ci.risk_level TO PUBLIC;

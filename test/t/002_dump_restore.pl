@@ -33,6 +33,24 @@ $node->safe_psql('src', q{
 my $expected = $node->safe_psql('src',
 	'SELECT id, employer, mobile, card FROM customers ORDER BY id');
 
+# Policy the institution changed travels too: risk levels tightened, a
+# purpose of its own, a holiday, the consent ledger and its state.
+$node->safe_psql('src', q{
+	UPDATE ci.risk_level SET review_interval = '3 months' WHERE risk_level = 'high';
+	INSERT INTO ci.purpose (purpose, legal_basis, description) VALUES ('wealth_advice', 'consent', 'advice');
+	INSERT INTO ci.calendar_day VALUES ('2026-10-01', false, 'National Day');
+	SELECT ci.give_consent('C1', 'wealth_advice', 'app', 'v1');
+	SELECT ci.give_consent('C2', 'marketing', 'branch', 'v1');
+	SELECT ci.withdraw_consent('C2', 'marketing', 'phone', 'v1');
+});
+my $policy_query = q{
+	SELECT (SELECT string_agg(risk_level || ' ' || review_interval, ', ' ORDER BY rank) FROM ci.risk_level),
+		   (SELECT count(*) FROM ci.purpose),
+		   (SELECT count(*) FROM ci.calendar_day),
+		   (SELECT count(*) FROM ci.consent_event),
+		   ci.has_consent('C1', 'wealth_advice'), ci.has_consent('C2', 'marketing')};
+my $policy = $node->safe_psql('src', $policy_query);
+
 my $tempdir = PostgreSQL::Test::Utils::tempdir;
 my $dump = "$tempdir/src.dump";
 $node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('src') ],
@@ -48,6 +66,12 @@ $node->command_ok([ 'pg_restore', '-d', $node->connstr('dst'), $dump ],
 
 is($node->safe_psql('dst', 'SELECT id, employer, mobile, card FROM customers ORDER BY id'),
 	$expected, 'restored rows are identical');
+is($node->safe_psql('dst', $policy_query), $policy,
+	'risk levels, purposes, calendar and consent come back as they were');
+is($node->safe_psql('dst', 'SELECT count(*) FROM ci.consent_check()'), '0',
+	'the restored consent state matches the ledger');
+is($node->safe_psql('dst', q{SELECT ci.give_consent('C3', 'marketing', 'app', 'v1') > 3}), 't',
+	'new ledger events after a restore follow the restored ones');
 
 # Constraints and indexes are back and use the types' operator classes.
 my ($ret, $stdout, $stderr) = $node->psql('dst',
