@@ -128,24 +128,23 @@ consent_forget(void)
 		MemoryContextReset(consent_cxt);
 }
 
+/* ci.consent_state and ci.purpose, looked up in a transaction */
+static Oid	state_relid = InvalidOid;
+static Oid	purpose_relid = InvalidOid;
+
+/*
+ * A relcache invalidation: of the two tables the maps come from, or of
+ * every relation, empties them.  No catalog access here (an invalidation
+ * can arrive outside a transaction).
+ */
 static void
 consent_invalidate(Datum arg pg_attribute_unused(), Oid relid)
 {
-	Oid			nsp;
-
-	if (!OidIsValid(relid))
+	if (!OidIsValid(relid) || !OidIsValid(state_relid) ||
+		relid == state_relid || relid == purpose_relid)
 	{
 		consent_forget();
-		return;
-	}
-	nsp = get_rel_namespace(relid);
-	if (OidIsValid(nsp) && nsp == get_namespace_oid("ci", true))
-	{
-		char	   *name = get_rel_name(relid);
-
-		if (name && (strcmp(name, "consent_state") == 0 ||
-					 strcmp(name, "purpose") == 0))
-			consent_forget();
+		state_relid = purpose_relid = InvalidOid;
 	}
 }
 
@@ -169,6 +168,13 @@ consent_enter(void)
 	{
 		AcceptInvalidationMessages();
 		checked_statement = stmt;
+	}
+	if (!OidIsValid(state_relid))
+	{
+		Oid			nsp = get_namespace_oid("ci", false);
+
+		state_relid = get_relname_relid("consent_state", nsp);
+		purpose_relid = get_relname_relid("purpose", nsp);
 	}
 }
 
