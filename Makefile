@@ -26,6 +26,7 @@ OBJS = \
 	src/read_audit.o \
 	src/consent.o \
 	src/review.o \
+	src/audit.o \
 	src/parse_common.o \
 	src/parse_cn_id.o \
 	src/parse_uscc.o \
@@ -34,7 +35,7 @@ OBJS = \
 
 # pg_regress: sql/<name>.sql against expected/<name>.out, in a temporary
 # instance whose configuration preloads the library.
-REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect migrate masked access read_audit consent review adversarial
+REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect migrate masked access read_audit consent review audit adversarial
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 
 # Isolation specs: test/isolation/specs/<name>.spec.

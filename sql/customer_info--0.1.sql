@@ -3182,3 +3182,125 @@ COMMENT ON FUNCTION ci.quality_scores(regclass, jsonb) IS
 	'per customer of an attached table: missing fields, invalid values, stale review, duplicate identity, and a score out of 100 (lowest first: the follow-up list)';
 REVOKE ALL ON FUNCTION ci.quality_scores(regclass, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.quality_scores(regclass, jsonb) TO customer_info_admin, customer_info_auditor;
+
+-------------------------------------------------------------------------------
+-- Audit of changes, with a tamper-evident hash chain
+-------------------------------------------------------------------------------
+
+CREATE TABLE ci.audit_log (
+	audit_id	bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	logged_at	timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	txid		xid8 NOT NULL,
+	relid		oid NOT NULL,
+	table_name	text NOT NULL,
+	operation	text NOT NULL CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'UNAUDIT')),
+	row_key		jsonb,
+	changed		name[],
+	old_values	jsonb,
+	new_values	jsonb,
+	session_user_name text NOT NULL,
+	current_user_name text NOT NULL,
+	application_name text,
+	client_addr	inet,
+	purpose		text
+);
+CREATE INDEX audit_log_table ON ci.audit_log (relid, audit_id);
+COMMENT ON TABLE ci.audit_log IS
+	'changes to audited tables: who, when, which row, the columns that changed (protected ones as envelope or mask, never plaintext); append-only';
+SELECT pg_catalog.pg_extension_config_dump('ci.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('ci.audit_log_audit_id_seq', '');
+REVOKE ALL ON ci.audit_log FROM PUBLIC;
+GRANT SELECT ON ci.audit_log TO customer_info_auditor;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+	ON ci.audit_log FOR EACH STATEMENT EXECUTE FUNCTION ci.append_only();
+
+-- The chain: link n hashes link n-1's hash, n and the canonical encoding
+-- of one log row.
+CREATE TABLE ci.audit_chain (
+	chain_seq	bigint PRIMARY KEY CHECK (chain_seq > 0),
+	audit_id	bigint NOT NULL UNIQUE,
+	prev_hash	bytea NOT NULL,
+	row_hash	bytea NOT NULL,
+	sealed_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE ci.audit_chain IS
+	'the SHA-256 hash chain over ci.audit_log (ci.audit_seal, ci.audit_verify); append-only';
+SELECT pg_catalog.pg_extension_config_dump('ci.audit_chain', '');
+REVOKE ALL ON ci.audit_chain FROM PUBLIC;
+GRANT SELECT ON ci.audit_chain TO customer_info_auditor;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+	ON ci.audit_chain FOR EACH STATEMENT EXECUTE FUNCTION ci.append_only();
+
+CREATE TABLE ci.audit_table (
+	relid		regclass PRIMARY KEY,
+	excluded	name[] NOT NULL DEFAULT '{}',
+	log_unchanged boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE ci.audit_table IS 'tables attached to the audit (ci.audit), with their excluded columns';
+SELECT pg_catalog.pg_extension_config_dump('ci.audit_table', '');
+REVOKE ALL ON ci.audit_table FROM PUBLIC;
+GRANT SELECT ON ci.audit_table TO customer_info_admin, customer_info_auditor;
+CREATE TRIGGER policy_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+	ON ci.audit_table FOR EACH STATEMENT EXECUTE FUNCTION ci.policy_changed();
+
+CREATE FUNCTION ci.audit_trigger() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'ci_audit_trigger'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.audit_trigger() IS
+	'the audit triggers of ci.audit(): the row trigger records a change, the statement trigger writes them (and records TRUNCATE)';
+
+CREATE FUNCTION ci.audit_attach(tbl regclass, exclude name[], log_unchanged boolean, attach boolean)
+	RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_audit_attach'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.audit_attach(regclass, name[], boolean, boolean) IS
+	'internal to ci.audit() and ci.unaudit()';
+REVOKE ALL ON FUNCTION ci.audit_attach(regclass, name[], boolean, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.audit_attach(regclass, name[], boolean, boolean) TO customer_info_admin;
+
+CREATE FUNCTION ci.audit(tbl regclass, exclude name[] DEFAULT '{}', log_unchanged boolean DEFAULT false)
+	RETURNS void
+	LANGUAGE sql
+	RETURN ci.audit_attach(tbl, exclude, log_unchanged, true);
+COMMENT ON FUNCTION ci.audit(regclass, name[], boolean) IS
+	'audits a table: every INSERT, UPDATE (changed columns only; with log_unchanged, also updates that change nothing), DELETE and TRUNCATE goes to ci.audit_log, without the excluded columns';
+REVOKE ALL ON FUNCTION ci.audit(regclass, name[], boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.audit(regclass, name[], boolean) TO customer_info_admin;
+
+CREATE FUNCTION ci.unaudit(tbl regclass) RETURNS void
+	LANGUAGE sql
+	RETURN ci.audit_attach(tbl, NULL, NULL, false);
+COMMENT ON FUNCTION ci.unaudit(regclass) IS
+	'stops auditing a table (the stop is itself recorded in ci.audit_log)';
+REVOKE ALL ON FUNCTION ci.unaudit(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.unaudit(regclass) TO customer_info_admin;
+
+CREATE FUNCTION ci.audit_seal(max_rows integer DEFAULT 1000000) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ci_audit_seal'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.audit_seal(integer) IS
+	'links the audit rows committed since the last seal into the hash chain (one sealer at a time); returns how many';
+REVOKE ALL ON FUNCTION ci.audit_seal(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.audit_seal(integer) TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.audit_verify(from_seq bigint DEFAULT 1, to_seq bigint DEFAULT NULL,
+								head_seq bigint DEFAULT NULL, head_hash bytea DEFAULT NULL,
+								OUT ok boolean, OUT checked bigint, OUT first_broken bigint,
+								OUT problem text)
+	AS 'MODULE_PATHNAME', 'ci_audit_verify'
+	LANGUAGE C;
+COMMENT ON FUNCTION ci.audit_verify(bigint, bigint, bigint, bytea) IS
+	'recomputes the hash chain (or a range) and names the first broken link; with a head kept outside, also that the chain still reaches it unchanged';
+REVOKE ALL ON FUNCTION ci.audit_verify(bigint, bigint, bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.audit_verify(bigint, bigint, bigint, bytea) TO customer_info_admin, customer_info_auditor;
+
+CREATE FUNCTION ci.audit_head(OUT chain_seq bigint, OUT row_hash bytea)
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT c.chain_seq, c.row_hash FROM ci.audit_chain c ORDER BY c.chain_seq DESC LIMIT 1;
+$$;
+COMMENT ON FUNCTION ci.audit_head() IS
+	'the last link of the audit chain: keep it outside the database, and verify against it later';
+REVOKE ALL ON FUNCTION ci.audit_head() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.audit_head() TO customer_info_admin, customer_info_auditor;

@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "access.h"
+#include "audit.h"
 #include "keys.h"
 #include "read_audit.h"
 #include "review.h"
@@ -45,6 +46,7 @@ _PG_init(void)
 	ci_access_init();
 	ci_read_audit_init();
 	ci_review_init();
+	ci_audit_init();
 	MarkGUCPrefixReserved("customer_info");
 	ci_keys_load_root();
 }

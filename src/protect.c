@@ -66,6 +66,7 @@
 #include "utils/uuid.h"
 
 #include "access.h"
+#include "audit.h"
 #include "ident.h"
 #include "keys.h"
 #include "mask.h"
@@ -2922,4 +2923,36 @@ ci_same_plaintext(PG_FUNCTION_ARGS)
 	}
 	free_policy(tp);
 	PG_RETURN_BOOL(same);
+}
+
+/*
+ * How the audit log shows each column of a table (audit.c): as stored
+ * (CI_AUDIT_STORED: plain columns, and encrypted ones, whose stored form
+ * is the envelope), by its masked form (CI_AUDIT_MASKED, mask_attnums
+ * says where: a protected column kept in clear), or not at all
+ * (CI_AUDIT_SKIP: the extension's helper columns).  forms and
+ * mask_attnums have natts entries, by attnum - 1.
+ */
+void
+ci_audit_column_forms(Oid relid, int natts, char *forms, AttrNumber *mask_attnums)
+{
+	TablePolicy *tp = get_policy(relid);
+
+	memset(forms, CI_AUDIT_STORED, natts);
+	memset(mask_attnums, 0, sizeof(AttrNumber) * natts);
+	for (int i = 0; tp && i < tp->ncolumns; i++)
+	{
+		ProtectedColumn *pc = &tp->columns[i];
+
+		if (pc->mask_attnum > 0 && pc->mask_attnum <= natts)
+			forms[pc->mask_attnum - 1] = CI_AUDIT_SKIP;
+		if (pc->bidx_attnum > 0 && pc->bidx_attnum <= natts)
+			forms[pc->bidx_attnum - 1] = CI_AUDIT_SKIP;
+		if (!pc->encrypted && pc->attnum > 0 && pc->attnum <= natts)
+		{
+			forms[pc->attnum - 1] = CI_AUDIT_MASKED;
+			mask_attnums[pc->attnum - 1] = pc->mask_attnum;
+		}
+	}
+	free_policy(tp);
 }

@@ -1,0 +1,132 @@
+--
+-- audit: the C audit triggers, the append-only log, the hash chain and
+-- what verification finds when a superuser tampers with it.
+--
+SET client_min_messages = warning;
+CREATE ROLE regress_au_admin LOGIN IN ROLE customer_info_admin;
+CREATE ROLE regress_au_auditor LOGIN IN ROLE customer_info_auditor;
+CREATE ROLE regress_au_app LOGIN;
+RESET client_min_messages;
+CREATE TABLE au_customers (id int PRIMARY KEY, name text, mobile text, note text, balance numeric);
+SELECT ci.protect('au_customers', 'mobile', 'cn_mobile', 'C2');
+SELECT ci.protect('au_customers', 'name', 'name', 'C2', encrypted => false);
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON au_customers TO regress_au_app;
+SET ROLE regress_au_admin;
+SELECT ci.audit('au_customers', exclude => '{note}');
+SELECT ci.audit('au_customers', exclude => '{nope}');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_au_app;
+SELECT ci.audit('au_customers');
+RESET SESSION AUTHORIZATION;
+
+-- Every operation, by an application role with a purpose; an UPDATE
+-- records only what changed, one that changes nothing is not recorded; a
+-- rolled-back savepoint takes its records along.
+SET SESSION AUTHORIZATION regress_au_app;
+SET application_name = 'branch-app';
+SET customer_info.purpose = 'service';
+INSERT INTO au_customers VALUES (1, 'Zhang San', '13800138000', 'private note', 10),
+	(2, 'Li Si', '13900139000', 'x', 20);
+UPDATE au_customers SET balance = 11 WHERE id = 1;
+UPDATE au_customers SET balance = 11 WHERE id = 1;
+UPDATE au_customers SET note = 'excluded column only' WHERE id = 1;
+UPDATE au_customers SET mobile = '15012345678', name = 'Wang Wu' WHERE id = 2;
+DELETE FROM au_customers WHERE id = 2;
+BEGIN;
+UPDATE au_customers SET balance = 12 WHERE id = 1;
+SAVEPOINT s;
+UPDATE au_customers SET balance = 13 WHERE id = 1;
+ROLLBACK TO s;
+COMMIT;
+TRUNCATE au_customers;
+RESET SESSION AUTHORIZATION;
+SELECT operation, row_key, changed,
+	   old_values - 'mobile' AS old_values, new_values - 'mobile' AS new_values,
+	   (coalesce(old_values, new_values) ->> 'mobile') LIKE 'ci:%' AS mobile_as_envelope,
+	   table_name, session_user_name, current_user_name, application_name, purpose,
+	   txid IS NOT NULL AS has_txid
+  FROM ci.audit_log WHERE relid = 'au_customers'::regclass ORDER BY audit_id;
+-- the plaintext of protected columns is nowhere in the log
+SELECT count(*) AS rows_with_plaintext FROM ci.audit_log a
+ WHERE a::text LIKE '%Zhang San%' OR a::text LIKE '%13800138000%'
+	OR a::text LIKE '%15012345678%' OR a::text LIKE '%Wang Wu%' OR a::text LIKE '%private note%';
+
+-- Append-only, for everyone: the app, the auditor, the table's owner.
+SET SESSION AUTHORIZATION regress_au_app;
+SELECT count(*) FROM ci.audit_log;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_au_auditor;
+SELECT count(*) > 0 AS auditor_reads FROM ci.audit_log;
+DELETE FROM ci.audit_log;
+RESET SESSION AUTHORIZATION;
+UPDATE ci.audit_log SET purpose = 'x';
+DELETE FROM ci.audit_log;
+TRUNCATE ci.audit_log;
+DELETE FROM ci.audit_chain;
+
+-- Sealing: the rows so far, once; then verification.
+SELECT ci.audit_seal() AS sealed;
+SELECT ci.audit_seal() AS sealed_again;
+SELECT * FROM ci.audit_verify();
+SELECT chain_seq AS head_seq, row_hash AS head_hash FROM ci.audit_head() \gset
+INSERT INTO au_customers VALUES (3, 'Zhao Liu', '18612345678', NULL, 30), (4, 'Qian Qi', '13700137000', NULL, 40);
+UPDATE au_customers SET balance = 31 WHERE id = 3;
+SELECT ci.audit_seal() AS sealed;
+SELECT * FROM ci.audit_verify();
+SELECT * FROM ci.audit_verify(head_seq => :head_seq, head_hash => :'head_hash');
+SELECT * FROM ci.audit_verify(from_seq => :head_seq + 1);
+
+-- Tampering (a superuser can switch the guard off): each is found, and
+-- the first broken link named.
+ALTER TABLE ci.audit_log DISABLE TRIGGER append_only;
+ALTER TABLE ci.audit_chain DISABLE TRIGGER append_only;
+-- a value changed
+UPDATE ci.audit_log SET new_values = '{"balance": "999"}'
+ WHERE audit_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = :head_seq + 3);
+SELECT ok, first_broken - :head_seq AS broken_after_head, problem ~ 'changed' AS says_changed
+  FROM ci.audit_verify();
+UPDATE ci.audit_log SET new_values = '{"balance": "31"}'
+ WHERE audit_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = :head_seq + 3);
+SELECT ok FROM ci.audit_verify();
+-- a row deleted
+CREATE TEMP TABLE saved AS SELECT * FROM ci.audit_log
+ WHERE audit_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = 2);
+DELETE FROM ci.audit_log WHERE audit_id = (SELECT audit_id FROM saved);
+SELECT ok, first_broken, problem ~ 'deleted' AS says_deleted FROM ci.audit_verify();
+INSERT INTO ci.audit_log OVERRIDING SYSTEM VALUE SELECT * FROM saved;
+SELECT ok FROM ci.audit_verify();
+-- a forged link in the middle
+CREATE TEMP TABLE chain_copy AS SELECT * FROM ci.audit_chain;
+DELETE FROM ci.audit_chain WHERE chain_seq = 3;
+INSERT INTO ci.audit_chain (chain_seq, audit_id, prev_hash, row_hash)
+	SELECT 3, audit_id, prev_hash, sha256('forged') FROM chain_copy WHERE chain_seq = 3;
+SELECT ok, first_broken, problem FROM ci.audit_verify();
+-- two links swapped
+DELETE FROM ci.audit_chain;
+INSERT INTO ci.audit_chain SELECT CASE chain_seq WHEN 4 THEN 5 WHEN 5 THEN 4 ELSE chain_seq END,
+	audit_id, prev_hash, row_hash, sealed_at FROM chain_copy;
+SELECT ok, first_broken, problem FROM ci.audit_verify();
+-- the tail cut off: only a head kept outside tells
+DELETE FROM ci.audit_chain;
+INSERT INTO ci.audit_chain SELECT * FROM chain_copy WHERE chain_seq < :head_seq;
+SELECT ok FROM ci.audit_verify();
+SELECT ok, first_broken = :head_seq AS at_head, problem FROM ci.audit_verify(head_seq => :head_seq);
+-- put back: the untouched chain verifies again
+DELETE FROM ci.audit_chain;
+INSERT INTO ci.audit_chain SELECT * FROM chain_copy;
+ALTER TABLE ci.audit_log ENABLE TRIGGER append_only;
+ALTER TABLE ci.audit_chain ENABLE TRIGGER append_only;
+SELECT ok, checked > 0 AS checked_some FROM ci.audit_verify(head_seq => :head_seq, head_hash => :'head_hash');
+
+-- Detaching is itself recorded; afterwards nothing is.
+SET ROLE regress_au_admin;
+SELECT ci.unaudit('au_customers');
+RESET ROLE;
+DELETE FROM au_customers;
+SELECT operation, session_user_name = session_user AS by_me FROM ci.audit_log
+ WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
+SELECT count(*) FROM ci.audit_log WHERE relid = 'au_customers'::regclass AND operation = 'DELETE'
+   AND row_key ->> 'id' IN ('3', '4');
+
+DROP TABLE au_customers;
+DROP ROLE regress_au_admin, regress_au_auditor, regress_au_app;

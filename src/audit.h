@@ -1,0 +1,24 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.h
+ *	  The audit log and its hash chain (audit.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CI_AUDIT_H
+#define CI_AUDIT_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+
+/* How the audit log shows a column (protect.c decides). */
+#define CI_AUDIT_STORED	's'
+#define CI_AUDIT_MASKED	'm'
+#define CI_AUDIT_SKIP	'-'
+
+extern void ci_audit_column_forms(Oid relid, int natts, char *forms,
+								  AttrNumber *mask_attnums);
+extern void ci_audit_init(void);
+
+#endif							/* CI_AUDIT_H */
