@@ -118,6 +118,15 @@ ALTER TABLE ci.audit_log ENABLE TRIGGER append_only;
 ALTER TABLE ci.audit_chain ENABLE TRIGGER append_only;
 SELECT ok, checked > 0 AS checked_some FROM ci.audit_verify(head_seq => :head_seq, head_hash => :'head_hash');
 
+-- Switching the audit triggers off is on record (only a superuser can go
+-- around them unrecorded, e.g. with session_replication_role).
+ALTER TABLE au_customers DISABLE TRIGGER customer_info_audit;
+ALTER TABLE au_customers ENABLE TRIGGER customer_info_audit;
+ALTER TABLE au_customers DISABLE TRIGGER USER;
+ALTER TABLE au_customers ENABLE TRIGGER USER;
+SELECT operation, current_user_name = current_user AS by_me FROM ci.audit_log
+ WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
+
 -- Detaching is itself recorded; afterwards nothing is.
 SET ROLE regress_au_admin;
 SELECT ci.unaudit('au_customers');

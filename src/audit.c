@@ -307,7 +307,8 @@ flush_records(Oid relid, char op_truncate)
 		if (r->relid != relid)
 			continue;
 		cols[0][n] = CStringGetTextDatum(op[0] == 'I' ? "INSERT" : op[0] == 'U' ? "UPDATE" :
-										 op[0] == 'D' ? "DELETE" : "UNAUDIT");
+										 op[0] == 'D' ? "DELETE" : op[0] == 'X' ? "UNAUDIT" :
+										 "AUDIT TRIGGER OFF");
 		cols[1][n] = CStringGetTextDatum(r->row_key);
 		nulls[2][n] = r->changed == NULL;
 		cols[2][n] = r->changed ? CStringGetTextDatum(r->changed) : (Datum) 0;
@@ -788,6 +789,27 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(rdesc, result, rnulls)));
 }
 
+/* A record of an event on the table itself (no row), written at once. */
+static void
+note_event(Oid relid, char op)
+{
+	AuditRecord *r;
+	MemoryContext old;
+
+	if (audit_cxt == NULL)
+		audit_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
+										  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(audit_cxt);
+	r = palloc0(sizeof(AuditRecord));
+	r->subid = GetCurrentSubTransactionId();
+	r->relid = relid;
+	r->op = op;
+	r->row_key = pstrdup("{}");
+	pending = lappend(pending, r);
+	MemoryContextSwitchTo(old);
+	flush_records(relid, false);
+}
+
 PG_FUNCTION_INFO_V1(ci_audit_attach);
 
 /*
@@ -870,24 +892,36 @@ ci_audit_attach(PG_FUNCTION_ARGS)
 									   qrel));
 	}
 	else
-	{
-		/* the detach is on record */
-		AuditRecord *r;
-		MemoryContext old;
-
-		if (audit_cxt == NULL)
-			audit_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
-											  ALLOCSET_DEFAULT_SIZES);
-		old = MemoryContextSwitchTo(audit_cxt);
-		r = palloc0(sizeof(AuditRecord));
-		r->subid = GetCurrentSubTransactionId();
-		r->relid = relid;
-		r->op = 'X';
-		r->row_key = pstrdup("{}");
-		pending = lappend(pending, r);
-		MemoryContextSwitchTo(old);
-		flush_records(relid, false);
-	}
+		note_event(relid, 'X');	/* the detach is on record */
 	last_desc = NULL;
 	PG_RETURN_VOID();
+}
+
+/* Is the table audited? */
+bool
+ci_audited(Oid relid)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM ci.audit_table"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.audit_table");
+	found = SPI_processed > 0;
+	SPI_finish();
+	ci_restore_user(&sw);
+	return found;
+}
+
+/* The audit triggers of a table were disabled or dropped: on record. */
+void
+ci_audit_triggers_off(Oid relid)
+{
+	note_event(relid, 'Z');
 }

@@ -21,4 +21,8 @@ extern void ci_audit_column_forms(Oid relid, int natts, char *forms,
 								  AttrNumber *mask_attnums);
 extern void ci_audit_init(void);
 
+/* For the utility hook: audited tables whose triggers are switched off. */
+extern bool ci_audited(Oid relid);
+extern void ci_audit_triggers_off(Oid relid);
+
 #endif							/* CI_AUDIT_H */

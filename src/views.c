@@ -53,6 +53,7 @@
 #include "utils/relcache.h"
 
 #include "access.h"
+#include "audit.h"
 #include "consent.h"
 #include "keys.h"
 #include "views.h"
@@ -833,6 +834,56 @@ check_inheritance(Node *parsetree)
 	}
 }
 
+/*
+ * The audited table whose audit triggers the statement disables (ALTER
+ * TABLE ... DISABLE TRIGGER) or drops (DROP TRIGGER customer_info_audit*),
+ * or InvalidOid.
+ */
+static Oid
+audit_triggers_switched_off(Node *parsetree)
+{
+	if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		ListCell   *lc;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+
+			if (cmd->subtype == AT_DisableTrig || cmd->subtype == AT_DisableTrigAll ||
+				cmd->subtype == AT_DisableTrigUser)
+			{
+				Oid			relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+
+				if (OidIsValid(relid) && ci_audited(relid) &&
+					(cmd->subtype != AT_DisableTrig ||
+					 strncmp(cmd->name, "customer_info_audit", 19) == 0))
+					return relid;
+			}
+		}
+	}
+	else if (IsA(parsetree, DropStmt) &&
+			 ((DropStmt *) parsetree)->removeType == OBJECT_TRIGGER)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((DropStmt *) parsetree)->objects)
+		{
+			List	   *names = lfirst(lc);
+			char	   *trigger = strVal(llast(names));
+			RangeVar   *rv = makeRangeVarFromNameList(list_truncate(list_copy(names),
+																	 list_length(names) - 1));
+			Oid			relid = RangeVarGetRelid(rv, NoLock, true);
+
+			if (strncmp(trigger, "customer_info_audit", 19) == 0 && OidIsValid(relid) &&
+				ci_audited(relid))
+				return relid;
+		}
+	}
+	return InvalidOid;
+}
+
 /* The OIDs of the roles of DROP ROLE or DROP OWNED that exist. */
 static List *
 role_oids(List *rolespecs)
@@ -862,6 +913,7 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	char	   *renamed_to = NULL;
 	Oid			renamed_rel = InvalidOid;
 	List	   *owned_by = NIL;
+	Oid			audit_off = InvalidOid;
 	bool		active;
 
 	active = !(ci_internal_sql != NULL && queryString != NULL &&
@@ -871,6 +923,10 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		(IsA(parsetree, AlterTableStmt) || IsA(parsetree, RenameStmt) ||
 		 IsA(parsetree, DropStmt) || IsA(parsetree, CreateStmt) ||
 		 IsA(parsetree, DropRoleStmt) || IsA(parsetree, DropOwnedStmt));
+
+	/* switching an audited table's triggers off is itself recorded */
+	if (active)
+		audit_off = audit_triggers_switched_off(parsetree);
 
 	if (active && (IsA(parsetree, CreateStmt) || IsA(parsetree, AlterTableStmt)))
 		check_inheritance(parsetree);
@@ -991,6 +1047,8 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params,
 								queryEnv, dest, qc);
 
+	if (OidIsValid(audit_off))
+		ci_audit_triggers_off(audit_off);
 	/* DROP OWNED BY (now known to be allowed) takes levels away too */
 	if (owned_by != NIL)
 	{
