@@ -39,7 +39,7 @@ REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect mig
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
 
 # Isolation specs: test/isolation/specs/<name>.spec.
-ISOLATION = unique_identity reencrypt migrate consent review_sweep
+ISOLATION = unique_identity reencrypt migrate consent review_sweep audit_seal
 ISOLATION_OPTS = --inputdir=$(srcdir)/test/isolation \
 	--temp-config=$(srcdir)/test/regress.conf
 

@@ -195,6 +195,20 @@ SELECT count(*) FROM ci.role_purpose WHERE role = 'regress_ac_leaver'::regrole;
 SELECT status, decision_note FROM ci.access_request WHERE request_id = :req3;
 DELETE FROM ci.access_request WHERE request_id = :req3;
 DROP ROLE regress_ac_leaver;
+-- but a role cannot shed its own restrictions with DROP OWNED BY itself:
+-- its purposes and its level none stay
+CREATE ROLE regress_ac_restricted LOGIN;
+SET ROLE regress_ac_admin;
+SELECT ci.allow_purpose('regress_ac_restricted', 'service');
+SELECT ci.grant_level('regress_ac_restricted', 'none', 'C2');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_ac_restricted;
+DROP OWNED BY CURRENT_USER;
+RESET SESSION AUTHORIZATION;
+SELECT purpose FROM ci.role_purpose WHERE role = 'regress_ac_restricted'::regrole;
+SELECT level, category FROM ci.access_level WHERE role = 'regress_ac_restricted'::regrole;
+DROP OWNED BY regress_ac_restricted;
+DROP ROLE regress_ac_restricted;
 
 SET ROLE regress_ac_admin;
 SELECT ci.revoke_level('regress_ac_team', 'C2');

@@ -137,6 +137,9 @@ CREATE FUNCTION pg_temp.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.00000
 	$$ BEGIN RAISE NOTICE 'saw %', $1; RETURN true; END $$;
 SELECT customer_id FROM masked.cs_customers WHERE pg_temp.leak(customer_id) ORDER BY 1;
 DROP FUNCTION pg_temp.leak(text);
+-- a purpose not in the catalogue is refused, not taken as "no consent needed"
+SET customer_info.purpose = 'no_such_purpose';
+SELECT customer_id FROM masked.cs_customers ORDER BY 1;
 -- a purpose that rests on contract: every customer
 SET customer_info.purpose = 'service';
 SELECT customer_id FROM masked.cs_customers ORDER BY 1;

@@ -1718,6 +1718,14 @@ CREATE FUNCTION ci.has_consent(customer bigint, purpose text, at timestamptz DEF
 	LANGUAGE C STABLE;
 COMMENT ON FUNCTION ci.has_consent(bigint, text, timestamptz, text) IS
 	'ci.has_consent() for integer customer keys';
+-- Consent is personal data: asking needs a grant (DBAs grant it to the
+-- application roles that check consent).
+REVOKE ALL ON FUNCTION ci.has_consent(text, text, timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION ci.has_consent(bigint, text, timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.has_consent(text, text, timestamptz, text)
+	TO customer_info_admin, customer_info_auditor;
+GRANT EXECUTE ON FUNCTION ci.has_consent(bigint, text, timestamptz, text)
+	TO customer_info_admin, customer_info_auditor;
 
 CREATE FUNCTION ci.consent_check(repair boolean DEFAULT false)
 	RETURNS TABLE (purpose text, scope text, customer text, problem text)
@@ -1726,6 +1734,11 @@ CREATE FUNCTION ci.consent_check(repair boolean DEFAULT false)
 AS $$
 BEGIN
 	IF repair THEN
+		IF NOT pg_catalog.pg_has_role(SESSION_USER, 'customer_info_admin', 'MEMBER') THEN
+			RAISE EXCEPTION 'permission denied to repair the consent state'
+				USING ERRCODE = 'insufficient_privilege',
+					  HINT = 'Auditors check; members of customer_info_admin repair.';
+		END IF;
 		LOCK TABLE ci.consent_event IN SHARE MODE;
 	END IF;
 	RETURN QUERY
@@ -2482,26 +2495,34 @@ CREATE FUNCTION ci.mmdd(d date) RETURNS integer
 	RETURN (EXTRACT(month FROM d) * 100 + EXTRACT(day FROM d))::integer;
 COMMENT ON FUNCTION ci.mmdd(date) IS 'month and day of a date as MMDD (birthdays and anniversaries)';
 
--- The schedule's dates of one customer row (as jsonb).
-CREATE FUNCTION ci.review_dates(cfg ci.review_table, r jsonb, OUT id_expires_on date,
+-- The schedule's dates of one customer row.  Values are read with
+-- ci.column_text() (the type's output function, never a cast: a cast can
+-- be user code, and these functions run as the extension's owner).
+CREATE FUNCTION ci.review_dates(cfg ci.review_table, r record, OUT id_expires_on date,
 								OUT birth_mmdd integer, OUT anniversary_mmdd integer)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF cfg.id_expiry_col IS NOT NULL THEN
-		id_expires_on := (r OPERATOR(pg_catalog.->>) cfg.id_expiry_col)::date;
+		id_expires_on := ci.column_text(r, cfg.id_expiry_col)::date;
 	END IF;
 	IF cfg.birth_col IS NOT NULL AND cfg.birth_is_cn_id THEN
-		birth_mmdd := ci.mmdd(ci.birth_date((r OPERATOR(pg_catalog.->>) cfg.birth_col)::ci.cn_id));
+		birth_mmdd := ci.mmdd(ci.birth_date(ci.column_text(r, cfg.birth_col)::ci.cn_id));
 	ELSIF cfg.birth_col IS NOT NULL THEN
-		birth_mmdd := ci.mmdd((r OPERATOR(pg_catalog.->>) cfg.birth_col)::date);
+		birth_mmdd := ci.mmdd(ci.column_text(r, cfg.birth_col)::date);
 	END IF;
-	anniversary_mmdd := ci.mmdd((r OPERATOR(pg_catalog.->>) cfg.onboarded_col)::date);
+	anniversary_mmdd := ci.mmdd(ci.column_text(r, cfg.onboarded_col)::date);
 END
 $$;
-COMMENT ON FUNCTION ci.review_dates(ci.review_table, jsonb) IS
+COMMENT ON FUNCTION ci.review_dates(ci.review_table, record) IS
 	'internal: ID expiry, birthday and anniversary of a customer row';
+
+CREATE FUNCTION ci.column_text(r record, col name) RETURNS text
+	AS 'MODULE_PATHNAME', 'ci_column_text'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.column_text(record, name) IS
+	'a column of a row as its type''s output function writes it (no cast, no user code)';
 
 -- The row trigger of attached tables: events become tasks at once.
 CREATE FUNCTION ci.review_row() RETURNS trigger
@@ -2510,10 +2531,10 @@ CREATE FUNCTION ci.review_row() RETURNS trigger
 AS $$
 DECLARE
 	cfg		ci.review_table;
-	o		jsonb;
-	n		jsonb;
 	cust	text;
+	old_cust text;
 	lvl		text;
+	old_lvl	text;
 	onb		date;
 	c		name;
 	changed	boolean;
@@ -2528,26 +2549,23 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
-		o := pg_catalog.to_jsonb(OLD);
-	END IF;
-	IF TG_OP OPERATOR(pg_catalog.<>) 'DELETE' THEN
-		n := pg_catalog.to_jsonb(NEW);
+		old_cust := ci.column_text(OLD, cfg.key_col);
+		old_lvl := ci.column_text(OLD, cfg.risk_col);
 	END IF;
 
 	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-		cust := o OPERATOR(pg_catalog.->>) cfg.key_col;
 		UPDATE ci.review_task SET status = 'closed', completed_at = pg_catalog.now(),
 			   notes = 'customer deleted'
-		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) cust
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) old_cust
 		   AND status OPERATOR(pg_catalog.=) 'open';
 		DELETE FROM ci.review_schedule
-		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) cust;
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) old_cust;
 		RETURN NULL;
 	END IF;
 
-	cust := n OPERATOR(pg_catalog.->>) cfg.key_col;
-	lvl := n OPERATOR(pg_catalog.->>) cfg.risk_col;
-	onb := (n OPERATOR(pg_catalog.->>) cfg.onboarded_col)::date;
+	cust := ci.column_text(NEW, cfg.key_col);
+	lvl := ci.column_text(NEW, cfg.risk_col);
+	onb := ci.column_text(NEW, cfg.onboarded_col)::date;
 	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		INSERT INTO ci.review_schedule AS s (relid, customer, risk_level, onboarded_on, next_due,
 											 id_expires_on, birth_mmdd, anniversary_mmdd)
@@ -2555,7 +2573,7 @@ BEGIN
 			   (coalesce(onb, CURRENT_DATE)
 				OPERATOR(pg_catalog.+) coalesce(ci.review_interval_of(lvl), interval '6 months'))::date,
 			   d.id_expires_on, d.birth_mmdd, d.anniversary_mmdd
-		  FROM ci.review_dates(cfg, n) d
+		  FROM ci.review_dates(cfg, NEW) d
 		ON CONFLICT (relid, customer) DO UPDATE
 			SET risk_level = excluded.risk_level, onboarded_on = excluded.onboarded_on,
 				next_due = excluded.next_due, tasked = false,
@@ -2569,26 +2587,23 @@ BEGIN
 	END IF;
 
 	-- UPDATE: the key itself changed: the schedule follows
-	IF (o OPERATOR(pg_catalog.->>) cfg.key_col) OPERATOR(pg_catalog.<>) cust THEN
+	IF old_cust OPERATOR(pg_catalog.<>) cust THEN
 		UPDATE ci.review_schedule SET customer = cust
-		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID
-		   AND customer OPERATOR(pg_catalog.=) (o OPERATOR(pg_catalog.->>) cfg.key_col);
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) old_cust;
 		UPDATE ci.review_task SET customer = cust
-		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID
-		   AND customer OPERATOR(pg_catalog.=) (o OPERATOR(pg_catalog.->>) cfg.key_col);
+		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) old_cust;
 	END IF;
 	-- the dates the sweep looks at
 	UPDATE ci.review_schedule s
 	   SET id_expires_on = d.id_expires_on, birth_mmdd = d.birth_mmdd,
 		   anniversary_mmdd = d.anniversary_mmdd, onboarded_on = onb,
 		   suspended = s.suspended AND d.id_expires_on IS NOT DISTINCT FROM s.id_expires_on
-	  FROM ci.review_dates(cfg, n) d
+	  FROM ci.review_dates(cfg, NEW) d
 	 WHERE s.relid OPERATOR(pg_catalog.=) TG_RELID AND s.customer OPERATOR(pg_catalog.=) cust
 	   AND (s.id_expires_on, s.birth_mmdd, s.anniversary_mmdd, s.onboarded_on)
 		   IS DISTINCT FROM (d.id_expires_on, d.birth_mmdd, d.anniversary_mmdd, onb);
 	-- a change of risk level: the next periodic date from the new level
-	IF (o OPERATOR(pg_catalog.->>) cfg.risk_col) IS DISTINCT FROM lvl
-	   AND NOT ci.review_completing() THEN
+	IF old_lvl IS DISTINCT FROM lvl AND NOT ci.review_completing() THEN
 		UPDATE ci.review_schedule
 		   SET risk_level = lvl, tasked = false,
 			   next_due = (coalesce(last_review, onboarded_on, CURRENT_DATE)
@@ -2596,11 +2611,11 @@ BEGIN
 						   coalesce(ci.review_interval_of(lvl), interval '6 months'))::date
 		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) cust;
 		PERFORM ci.review_task_add(TG_RELID, cust, 'risk_change', CURRENT_DATE,
-			pg_catalog.jsonb_build_object('from', o OPERATOR(pg_catalog.->>) cfg.risk_col, 'to', lvl));
+			pg_catalog.jsonb_build_object('from', old_lvl, 'to', lvl));
 	END IF;
 	-- watched columns: a change of plaintext, whatever the envelope
 	FOREACH c IN ARRAY cfg.watched LOOP
-		IF (o OPERATOR(pg_catalog.->) c) IS DISTINCT FROM (n OPERATOR(pg_catalog.->) c) THEN
+		IF ci.column_text(OLD, c) IS DISTINCT FROM ci.column_text(NEW, c) THEN
 			protected := EXISTS (SELECT FROM ci.protected_column p
 								  WHERE p.relid OPERATOR(pg_catalog.=) TG_RELID
 									AND p.attname OPERATOR(pg_catalog.=) c AND p.encrypted);
@@ -2613,8 +2628,8 @@ BEGIN
 	END LOOP;
 	-- threshold rules
 	FOR rule IN SELECT * FROM ci.watch_rule w WHERE w.relid OPERATOR(pg_catalog.=) TG_RELID LOOP
-		ov := (o OPERATOR(pg_catalog.->>) rule.attname)::numeric;
-		nv := (n OPERATOR(pg_catalog.->>) rule.attname)::numeric;
+		ov := ci.column_text(OLD, rule.attname)::numeric;
+		nv := ci.column_text(NEW, rule.attname)::numeric;
 		CONTINUE WHEN ov IS NULL OR nv IS NULL OR ov OPERATOR(pg_catalog.=) nv;
 		IF rule.min_risk_level IS NOT NULL AND
 		   coalesce((SELECT r.rank FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) lvl), 2147483647)
@@ -2633,10 +2648,10 @@ BEGIN
 			PERFORM ci.review_task_add(TG_RELID, cust, 'threshold', CURRENT_DATE,
 				pg_catalog.jsonb_build_object('rule', rule.rule_id, 'column', rule.attname,
 					'change', rule.change, 'threshold', rule.threshold,
-					'from', coalesce(o OPERATOR(pg_catalog.->>) (rule.attname OPERATOR(pg_catalog.||) '_mask'),
-									 o OPERATOR(pg_catalog.->>) rule.attname),
-					'to', coalesce(n OPERATOR(pg_catalog.->>) (rule.attname OPERATOR(pg_catalog.||) '_mask'),
-								   n OPERATOR(pg_catalog.->>) rule.attname)));
+					'from', coalesce(ci.column_text(OLD, (rule.attname OPERATOR(pg_catalog.||) '_mask')::name),
+									 ov::text),
+					'to', coalesce(ci.column_text(NEW, (rule.attname OPERATOR(pg_catalog.||) '_mask')::name),
+								   nv::text)));
 		END IF;
 	END LOOP;
 	RETURN NULL;
@@ -2644,7 +2659,9 @@ END
 $$;
 COMMENT ON FUNCTION ci.review_row() IS
 	'row trigger of tables attached to review scheduling: new customers, risk changes, watched columns, threshold rules, deletions';
-REVOKE ALL ON FUNCTION ci.review_row() FROM PUBLIC;
+-- EXECUTE on a trigger function only lets a table owner attach it (no
+-- one calls it directly); ci.attach_review() attaches it as the owner.
+GRANT EXECUTE ON FUNCTION ci.review_row() TO PUBLIC;
 
 CREATE FUNCTION ci.attach_review(tbl regclass, key_col name, risk_col name, onboarded_col name,
 								 watched name[] DEFAULT '{}', id_expiry_col name DEFAULT NULL,
@@ -2681,6 +2698,15 @@ BEGIN
 		RAISE EXCEPTION 'onboarding column "%" is of type %, not a date', onboarded_col, t
 			USING ERRCODE = 'datatype_mismatch';
 	END IF;
+	IF id_expiry_col IS NOT NULL THEN
+		SELECT a.atttypid::regtype INTO t FROM pg_catalog.pg_attribute a
+		 WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) id_expiry_col;
+		IF t OPERATOR(pg_catalog.<>) 'date'::regtype AND t OPERATOR(pg_catalog.<>) 'timestamptz'::regtype
+		   AND t OPERATOR(pg_catalog.<>) 'timestamp'::regtype THEN
+			RAISE EXCEPTION 'ID expiry column "%" is of type %, not a date', id_expiry_col, t
+				USING ERRCODE = 'datatype_mismatch';
+		END IF;
+	END IF;
 	IF birth_col IS NOT NULL THEN
 		SELECT a.atttypid::regtype INTO t FROM pg_catalog.pg_attribute a
 		 WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) birth_col;
@@ -2699,19 +2725,20 @@ BEGIN
 	EXECUTE pg_catalog.format(
 		'INSERT INTO ci.review_schedule (relid, customer, risk_level, onboarded_on, next_due,'
 		'                                id_expires_on, birth_mmdd, anniversary_mmdd)'
-		' SELECT $1, t.%1$I::pg_catalog.text, t.%2$I::pg_catalog.text, t.%3$I::pg_catalog.date,'
-		'        (coalesce(t.%3$I::pg_catalog.date, CURRENT_DATE) OPERATOR(pg_catalog.+)'
+		' SELECT $1, ci.column_text(t, %1$L), ci.column_text(t, %2$L),'
+		'        ci.column_text(t, %3$L)::pg_catalog.date,'
+		'        (coalesce(ci.column_text(t, %3$L)::pg_catalog.date, CURRENT_DATE) OPERATOR(pg_catalog.+)'
 		'         coalesce(r.review_interval, interval ''6 months''))::pg_catalog.date,'
-		'        %5$s, %6$s, ci.mmdd(t.%3$I::pg_catalog.date)'
+		'        %5$s, %6$s, ci.mmdd(ci.column_text(t, %3$L)::pg_catalog.date)'
 		'   FROM %4$s t LEFT JOIN ci.risk_level r'
-		'     ON r.risk_level OPERATOR(pg_catalog.=) t.%2$I::pg_catalog.text',
+		'     ON r.risk_level OPERATOR(pg_catalog.=) ci.column_text(t, %2$L)',
 		key_col, risk_col, onboarded_col, tbl,
 		CASE WHEN id_expiry_col IS NULL THEN 'NULL::pg_catalog.date'
-			 ELSE pg_catalog.format('t.%I::pg_catalog.date', id_expiry_col) END,
+			 ELSE pg_catalog.format('ci.column_text(t, %L)::pg_catalog.date', id_expiry_col) END,
 		CASE WHEN birth_col IS NULL THEN 'NULL::pg_catalog.int4'
 			 WHEN t OPERATOR(pg_catalog.=) 'ci.cn_id'::regtype
-			 THEN pg_catalog.format('ci.mmdd(ci.birth_date(t.%I))', birth_col)
-			 ELSE pg_catalog.format('ci.mmdd(t.%I)', birth_col) END) USING tbl;
+			 THEN pg_catalog.format('ci.mmdd(ci.birth_date(ci.column_text(t, %L)::ci.cn_id))', birth_col)
+			 ELSE pg_catalog.format('ci.mmdd(ci.column_text(t, %L)::pg_catalog.date)', birth_col) END) USING tbl;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	PERFORM ci.review_trigger(tbl, true);
 	RETURN n;
@@ -3305,3 +3332,27 @@ COMMENT ON FUNCTION ci.audit_head() IS
 	'the last link of the audit chain: keep it outside the database, and verify against it later';
 REVOKE ALL ON FUNCTION ci.audit_head() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.audit_head() TO customer_info_admin, customer_info_auditor;
+
+-- What a purge leaves: the last link it removed, where the chain goes on.
+CREATE TABLE ci.audit_checkpoint (
+	chain_seq	bigint PRIMARY KEY,
+	row_hash	bytea NOT NULL,
+	purged_rows	bigint NOT NULL,
+	purged_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	purged_by	text NOT NULL DEFAULT SESSION_USER
+);
+COMMENT ON TABLE ci.audit_checkpoint IS
+	'the links where audit retention purges ended: the remaining chain verifies from them; append-only';
+SELECT pg_catalog.pg_extension_config_dump('ci.audit_checkpoint', '');
+REVOKE ALL ON ci.audit_checkpoint FROM PUBLIC;
+GRANT SELECT ON ci.audit_checkpoint TO customer_info_auditor, customer_info_admin;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE
+	ON ci.audit_checkpoint FOR EACH STATEMENT EXECUTE FUNCTION ci.append_only();
+
+CREATE FUNCTION ci.audit_purge(older_than interval) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ci_audit_purge'
+	LANGUAGE C STRICT;
+COMMENT ON FUNCTION ci.audit_purge(interval) IS
+	'removes the oldest sealed segment of the audit log whose rows are all older than older_than (AML: keep 10 years after the relationship ends), keeping a checkpoint so the rest still verifies; returns how many rows went';
+REVOKE ALL ON FUNCTION ci.audit_purge(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.audit_purge(interval) TO customer_info_admin;

@@ -167,10 +167,50 @@ SELECT * FROM ci.quality_report('rv_customers', '{"occupation": "cn_mobile"}')
  WHERE measure <> 'completeness' OR share < 1;
 SELECT customer, missing, invalid, stale, duplicate, score FROM ci.quality_scores('rv_customers');
 
+-- A table owner's own code never runs as the extension's owner: a cast
+-- of its own type to text or json (what a superuser's to_jsonb() or ::text
+-- would call) is not used; and attaching a table owned by a plain role
+-- works.
+CREATE ROLE regress_rv_owner LOGIN;
+GRANT CREATE ON SCHEMA public TO regress_rv_owner;
+SET SESSION AUTHORIZATION regress_rv_owner;
+CREATE TYPE rv_lvl AS ENUM ('low', 'medium', 'high');
+CREATE FUNCTION rv_lvl_text(rv_lvl) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	IF current_user <> 'regress_rv_owner' THEN
+		EXECUTE 'ALTER ROLE regress_rv_owner SUPERUSER';
+	END IF;
+	RETURN $1::name::text;
+END $$;
+CREATE FUNCTION rv_lvl_json(rv_lvl) RETURNS json LANGUAGE sql AS
+	'SELECT to_json(rv_lvl_text($1))';
+CREATE CAST (rv_lvl AS text) WITH FUNCTION rv_lvl_text(rv_lvl);
+CREATE CAST (rv_lvl AS json) WITH FUNCTION rv_lvl_json(rv_lvl);
+CREATE TABLE rv_owned (id int PRIMARY KEY, risk rv_lvl, onboarded date);
+INSERT INTO rv_owned VALUES (1, 'low', CURRENT_DATE);
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_rv_admin;
+SELECT ci.attach_review('rv_owned', 'id', 'risk', 'onboarded');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_rv_owner;
+UPDATE rv_owned SET risk = 'high' WHERE id = 1;
+INSERT INTO rv_owned VALUES (2, 'medium', CURRENT_DATE);
+DELETE FROM rv_owned WHERE id = 2;
+RESET SESSION AUTHORIZATION;
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_rv_owner';
+SELECT customer, risk_level FROM ci.review_schedule WHERE relid = 'rv_owned'::regclass ORDER BY 1;
+SELECT reason, detail FROM ci.review_task WHERE relid = 'rv_owned'::regclass ORDER BY task_id;
+DROP TABLE rv_owned;
+DROP CAST (rv_lvl AS text);
+DROP CAST (rv_lvl AS json);
+DROP FUNCTION rv_lvl_text(rv_lvl), rv_lvl_json(rv_lvl);
+DROP TYPE rv_lvl;
+REVOKE CREATE ON SCHEMA public FROM regress_rv_owner;
+
 SET ROLE regress_rv_admin;
 DELETE FROM ci.calendar_day;
 RESET ROLE;
 DROP TABLE rv_customers;
 REVOKE EXECUTE ON FUNCTION ci.complete_review(bigint, text, text, text) FROM regress_rv_reviewer,
 	regress_rv_other;
-DROP ROLE regress_rv_admin, regress_rv_reviewer, regress_rv_other;
+DROP ROLE regress_rv_admin, regress_rv_reviewer, regress_rv_other, regress_rv_owner;

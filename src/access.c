@@ -763,14 +763,28 @@ ci_forget_role(Oid role)
 	CiUserSwitch sw;
 	Oid			argtypes[2] = {OIDOID, OIDOID};
 	Datum		values[2] = {ObjectIdGetDatum(role), ObjectIdGetDatum(GetSessionUserId())};
+	Oid			admin = get_role_oid("customer_info_admin", true);
+
+	/*
+	 * Anyone may DROP OWNED BY a role whose privileges they have, even
+	 * their own: that takes away what widens access (levels other than
+	 * none, temporary access), never a restriction (purposes, none), unless
+	 * an admin runs it.
+	 */
+	bool		all = superuser() ||
+		(OidIsValid(admin) && has_privs_of_role(GetUserId(), admin));
 
 	owner_spi_begin(&sw);
-	if (SPI_execute_with_args("DELETE FROM ci.access_level"
-							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+	if (SPI_execute_with_args(all ? "DELETE FROM ci.access_level"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole" :
+							  "DELETE FROM ci.access_level"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole"
+							  " AND level OPERATOR(pg_catalog.<>) 'none'",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||
-		SPI_execute_with_args("DELETE FROM ci.role_purpose"
-							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
-							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||
+		(all &&
+		 SPI_execute_with_args("DELETE FROM ci.role_purpose"
+							   " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+							   1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE) ||
 		SPI_execute_with_args("UPDATE ci.access_request"
 							  " SET status = 'revoked', revoked_by = $2, revoked_at = pg_catalog.now(),"
 							  "     decision_note = 'DROP OWNED BY the role'"

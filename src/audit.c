@@ -84,13 +84,14 @@ typedef struct AuditDesc
 	bool		log_unchanged;
 } AuditDesc;
 
+/* the last table's description, kept across transactions until the policy changes */
 static AuditDesc *last_desc = NULL;
+static MemoryContext desc_cxt = NULL;
 
 static void
 audit_reset(void)
 {
 	pending = NIL;
-	last_desc = NULL;
 	if (audit_cxt != NULL)
 		MemoryContextReset(audit_cxt);
 }
@@ -111,16 +112,22 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   void *arg pg_attribute_unused())
 {
 	ListCell   *lc;
+	List	   *kept = NIL;
+	MemoryContext old;
 
-	if (event != SUBXACT_EVENT_ABORT_SUB)
+	if (event != SUBXACT_EVENT_ABORT_SUB || pending == NIL)
 		return;
+	old = MemoryContextSwitchTo(audit_cxt);
 	foreach(lc, pending)
 	{
 		AuditRecord *r = lfirst(lc);
 
-		if (r->subid >= mySubid)
-			pending = foreach_delete_current(pending, lc);
+		if (r->subid < mySubid)
+			kept = lappend(kept, r);
 	}
+	list_free(pending);
+	pending = kept;
+	MemoryContextSwitchTo(old);
 }
 
 void
@@ -146,7 +153,12 @@ audit_desc(Relation rel)
 		last_desc->generation == ci_policy_generation() &&
 		last_desc->natts == tupdesc->natts)
 		return last_desc;
-	old = MemoryContextSwitchTo(audit_cxt);
+	if (desc_cxt == NULL)
+		desc_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit tables",
+										 ALLOCSET_SMALL_SIZES);
+	last_desc = NULL;
+	MemoryContextReset(desc_cxt);
+	old = MemoryContextSwitchTo(desc_cxt);
 	d = palloc0(sizeof(AuditDesc));
 	d->relid = relid;
 	d->generation = ci_policy_generation();
@@ -280,6 +292,8 @@ flush_records(Oid relid, char op_truncate)
 	bool	   *nulls[AUDIT_FIELDS];
 	int			n = 0;
 	int			total = list_length(pending) + (op_truncate ? 1 : 0);
+	List	   *others = NIL;
+	MemoryContext old;
 	ListCell   *lc;
 	CiUserSwitch sw;
 	Oid			argtypes[AUDIT_FIELDS + 6];
@@ -292,20 +306,31 @@ flush_records(Oid relid, char op_truncate)
 	char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 													 get_rel_name(relid));
 
+	Oid			save_userid;
+	int			save_sec;
+	Oid			log_relid = get_relname_relid("audit_log", get_namespace_oid("ci", false));
+
 	if (total == 0)
 		return;
+	if (!OidIsValid(log_relid))
+		elog(ERROR, "table ci.audit_log is missing");
 	for (int f = 0; f < AUDIT_FIELDS; f++)
 	{
 		cols[f] = palloc(sizeof(Datum) * total);
 		nulls[f] = palloc0(sizeof(bool) * total);
 	}
+	/* this table's records leave the list; the others stay, in order */
+	old = MemoryContextSwitchTo(audit_cxt);
 	foreach(lc, pending)
 	{
 		AuditRecord *r = lfirst(lc);
 		char		op[2] = {r->op, '\0'};
 
 		if (r->relid != relid)
+		{
+			others = lappend(others, r);
 			continue;
+		}
 		cols[0][n] = CStringGetTextDatum(op[0] == 'I' ? "INSERT" : op[0] == 'U' ? "UPDATE" :
 										 op[0] == 'D' ? "DELETE" : op[0] == 'X' ? "UNAUDIT" :
 										 "AUDIT TRIGGER OFF");
@@ -316,9 +341,11 @@ flush_records(Oid relid, char op_truncate)
 		cols[3][n] = r->old_values ? CStringGetTextDatum(r->old_values) : (Datum) 0;
 		nulls[4][n] = r->new_values == NULL;
 		cols[4][n] = r->new_values ? CStringGetTextDatum(r->new_values) : (Datum) 0;
-		pending = foreach_delete_current(pending, lc);
 		n++;
 	}
+	list_free(pending);
+	pending = others;
+	MemoryContextSwitchTo(old);
 	if (op_truncate)
 	{
 		cols[0][n] = CStringGetTextDatum("TRUNCATE");
@@ -353,12 +380,15 @@ flush_records(Oid relid, char op_truncate)
 	if (purpose[0] == '\0')
 		argnulls[10] = 'n';
 
-	ci_become_owner(&sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	/* the plan is made once, under the full switch (search_path pinned) */
 	if (insert_plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare("INSERT INTO ci.audit_log (txid, relid, table_name, operation,"
+		SPIPlanPtr	plan;
+
+		ci_become_owner(&sw);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plan = SPI_prepare("INSERT INTO ci.audit_log (txid, relid, table_name, operation,"
 									   " row_key, changed, old_values, new_values, session_user_name,"
 									   " current_user_name, application_name, client_addr, purpose)"
 									   " SELECT pg_catalog.pg_current_xact_id(), $6, $7, o,"
@@ -373,11 +403,31 @@ flush_records(Oid relid, char op_truncate)
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare the audit insert");
 		insert_plan = plan;
+		SPI_finish();
+		ci_restore_user(&sw);
 	}
-	if (SPI_execute_plan(insert_plan, values, argnulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not write the audit log");
-	SPI_finish();
-	ci_restore_user(&sw);
+
+	/*
+	 * Then, per statement, only the user changes (to the log's owner, in a
+	 * security-restricted operation): the plan names everything with its
+	 * schema and keeps the search_path it was made with.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(ci_relation_owner(log_relid), save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute_plan(insert_plan, values, argnulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not write the audit log");
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec);
+	}
+	PG_END_TRY();
 }
 
 PG_FUNCTION_INFO_V1(ci_audit_trigger);
@@ -564,7 +614,9 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not lock the audit chain");
 	/* the head: the last link, or the checkpoint a purge left */
-	if (SPI_execute("SELECT chain_seq, row_hash FROM ci.audit_chain ORDER BY chain_seq DESC LIMIT 1",
+	if (SPI_execute("SELECT chain_seq, row_hash FROM ci.audit_chain"
+					" UNION ALL SELECT chain_seq, row_hash FROM ci.audit_checkpoint"
+					" ORDER BY chain_seq DESC LIMIT 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain");
 	memcpy(prev, zero_hash, sizeof(prev));
@@ -665,6 +717,16 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* what a purge left: the chain verifies from its checkpoint on */
+	if (SPI_execute("SELECT max(chain_seq) FROM ci.audit_checkpoint", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit checkpoints");
+	{
+		bool		isnull;
+		Datum		cp = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull && from_seq <= DatumGetInt64(cp))
+			from_seq = DatumGetInt64(cp) + 1;
+	}
 	/* the link before the range (or the start of the chain) */
 	memcpy(prev, zero_hash, sizeof(prev));
 	expect = from_seq;
@@ -672,6 +734,8 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 	{
 		values[0] = Int64GetDatum(from_seq - 1);
 		if (SPI_execute_with_args("SELECT row_hash FROM ci.audit_chain"
+								  " WHERE chain_seq OPERATOR(pg_catalog.=) $1"
+								  " UNION ALL SELECT row_hash FROM ci.audit_checkpoint"
 								  " WHERE chain_seq OPERATOR(pg_catalog.=) $1",
 								  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the audit chain");
@@ -810,6 +874,25 @@ note_event(Oid relid, char op)
 	flush_records(relid, false);
 }
 
+/* Does the table have its audit triggers already? */
+static bool
+has_audit_triggers(Oid relid)
+{
+	Oid			argtypes[1] = {OIDOID};
+	Datum		values[1] = {ObjectIdGetDatum(relid)};
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT FROM pg_catalog.pg_trigger WHERE tgrelid OPERATOR(pg_catalog.=) $1"
+							  " AND tgname OPERATOR(pg_catalog.=) 'customer_info_audit'",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read pg_trigger");
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
 PG_FUNCTION_INFO_V1(ci_audit_attach);
 
 /*
@@ -878,8 +961,11 @@ ci_audit_attach(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not update ci.audit_table");
 	SPI_finish();
 	ci_restore_user(&sw);
-	ci_run_as_table_owner(relid, psprintf("DROP TRIGGER IF EXISTS customer_info_audit ON %s", qrel));
-	ci_run_as_table_owner(relid, psprintf("DROP TRIGGER IF EXISTS customer_info_audit_stmt ON %s", qrel));
+	if (!attach || has_audit_triggers(relid))
+	{
+		ci_run_as_table_owner(relid, psprintf("DROP TRIGGER IF EXISTS customer_info_audit ON %s", qrel));
+		ci_run_as_table_owner(relid, psprintf("DROP TRIGGER IF EXISTS customer_info_audit_stmt ON %s", qrel));
+	}
 	if (attach)
 	{
 		ci_run_as_table_owner(relid,
@@ -924,4 +1010,79 @@ void
 ci_audit_triggers_off(Oid relid)
 {
 	note_event(relid, 'Z');
+}
+
+bool		ci_audit_purging = false;
+
+PG_FUNCTION_INFO_V1(ci_audit_purge);
+
+/*
+ * ci.audit_purge(older_than): remove the oldest sealed part of the log,
+ * as far as every row in it is older than older_than, keeping a
+ * checkpoint (its last link) so that the rest of the chain still
+ * verifies.  Returns how many rows went.
+ */
+Datum
+ci_audit_purge(PG_FUNCTION_ARGS)
+{
+	Interval   *age = PG_GETARG_INTERVAL_P(0);
+	CiUserSwitch sw;
+	Oid			argtypes[1] = {INTERVALOID};
+	Datum		values[1] = {PointerGetDatum(age)};
+	int64		upto;
+	int64		purged = 0;
+	bool		isnull;
+
+	ci_require_admin("purge the audit log");
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('customer_info audit seal'))",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock the audit chain");
+	/* the sealed prefix whose rows are all old enough */
+	if (SPI_execute_with_args("SELECT coalesce((SELECT min(c.chain_seq) OPERATOR(pg_catalog.-) 1"
+							  "   FROM ci.audit_chain c JOIN ci.audit_log a USING (audit_id)"
+							  "  WHERE a.logged_at OPERATOR(pg_catalog.>=) pg_catalog.now() OPERATOR(pg_catalog.-) $1),"
+							  "  (SELECT max(chain_seq) FROM ci.audit_chain), 0)",
+							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit chain");
+	upto = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (upto > 0)
+	{
+		Oid			t[1] = {INT8OID};
+		Datum		v[1] = {Int64GetDatum(upto)};
+
+		if (SPI_execute_with_args("INSERT INTO ci.audit_checkpoint (chain_seq, row_hash, purged_rows)"
+								  " SELECT chain_seq, row_hash,"
+								  "        (SELECT count(*) FROM ci.audit_chain WHERE chain_seq OPERATOR(pg_catalog.<=) $1)"
+								  "   FROM ci.audit_chain WHERE chain_seq OPERATOR(pg_catalog.=) $1",
+								  1, t, v, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record the audit checkpoint");
+		if (SPI_processed == 1)
+		{
+			ci_audit_purging = true;
+			PG_TRY();
+			{
+				if (SPI_execute_with_args("DELETE FROM ci.audit_log a USING ci.audit_chain c"
+										  " WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id"
+										  " AND c.chain_seq OPERATOR(pg_catalog.<=) $1",
+										  1, t, v, NULL, false, 0) != SPI_OK_DELETE)
+					elog(ERROR, "could not purge the audit log");
+				purged = SPI_processed;
+				if (SPI_execute_with_args("DELETE FROM ci.audit_chain"
+										  " WHERE chain_seq OPERATOR(pg_catalog.<=) $1",
+										  1, t, v, NULL, false, 0) != SPI_OK_DELETE)
+					elog(ERROR, "could not purge the audit chain");
+			}
+			PG_FINALLY();
+			{
+				ci_audit_purging = false;
+			}
+			PG_END_TRY();
+		}
+	}
+	SPI_finish();
+	ci_restore_user(&sw);
+	PG_RETURN_INT64(purged);
 }

@@ -25,4 +25,7 @@ extern void ci_audit_init(void);
 extern bool ci_audited(Oid relid);
 extern void ci_audit_triggers_off(Oid relid);
 
+/* set while ci.audit_purge() deletes: ci.append_only() lets it */
+extern bool ci_audit_purging;
+
 #endif							/* CI_AUDIT_H */

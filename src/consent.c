@@ -114,6 +114,7 @@ static SPIPlanPtr point_plan = NULL;
 static char filter_purpose[NAMEDATALEN];
 static bool filter_consent_based;
 static uint64 filter_generation = 0;
+static TimestampTz filter_statement = 0;
 static uint64 consent_generation = 1;
 
 static void
@@ -137,15 +138,20 @@ static Oid	purpose_relid = InvalidOid;
  * every relation, empties them.  No catalog access here (an invalidation
  * can arrive outside a transaction).
  */
+static bool consent_stale = false;
+
 static void
 consent_invalidate(Datum arg pg_attribute_unused(), Oid relid)
 {
+	/*
+	 * Only a flag: the callback can run inside a lookup (its SPI query
+	 * takes in invalidations), whose map must stay valid; the maps are
+	 * emptied at the next safe point, and a lookup that saw the flag go up
+	 * keeps its answer out of them.
+	 */
 	if (!OidIsValid(relid) || !OidIsValid(state_relid) ||
 		relid == state_relid || relid == purpose_relid)
-	{
-		consent_forget();
-		state_relid = purpose_relid = InvalidOid;
-	}
+		consent_stale = true;
 }
 
 /*
@@ -168,6 +174,12 @@ consent_enter(void)
 	{
 		AcceptInvalidationMessages();
 		checked_statement = stmt;
+	}
+	if (consent_stale)
+	{
+		consent_stale = false;
+		consent_forget();
+		state_relid = purpose_relid = InvalidOid;
 	}
 	if (!OidIsValid(state_relid))
 	{
@@ -291,8 +303,11 @@ remember(ConsentMap *cm, const char *customer, bool granted, bool expires_null,
 {
 	bool		found;
 	ConsentEntry *e;
-	char	   *key = MemoryContextStrdup(consent_cxt, customer);
+	char	   *key;
 
+	if (consent_stale)
+		return;					/* read before a change committed: not kept */
+	key = MemoryContextStrdup(consent_cxt, customer);
 	e = consentmap_insert(cm->map, key, &found);
 	if (found)
 		pfree(key);
@@ -384,15 +399,16 @@ load_map(ConsentMap *cm)
 		remember(cm, text_to_cstring(cust), true, no_expiry,
 				 no_expiry ? 0 : DatumGetTimestampTz(exp));
 	}
-	cm->complete = true;
+	cm->complete = !consent_stale;
 	SPI_finish();
 	ci_restore_user(&sw);
-	build_bitmaps(cm);
+	if (cm->complete)
+		build_bitmaps(cm);
 }
 
 /* One customer's current consent, looked up and remembered. */
 static ConsentEntry *
-lookup_one(ConsentMap *cm, const char *customer)
+lookup_one(ConsentMap *cm, const char *customer, bool *answer)
 {
 	CiUserSwitch sw;
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
@@ -435,6 +451,7 @@ lookup_one(ConsentMap *cm, const char *customer)
 	SPI_finish();
 	ci_restore_user(&sw);
 	remember(cm, customer, granted, expires_null, expires_at);
+	*answer = granted && (expires_null || GetCurrentStatementStartTimestamp() < expires_at);
 	return consentmap_lookup(cm->map, (char *) customer);
 }
 
@@ -444,20 +461,24 @@ consent_now(const char *customer, const char *purpose, const char *partner)
 {
 	ConsentMap *cm = get_map(purpose, partner);
 	ConsentEntry *e = consentmap_lookup(cm->map, (char *) customer);
+	bool		answer;
 
 	if (e == NULL)
 	{
 		if (cm->complete)
 			return false;
-		if (++cm->misses > CONSENT_FULL_LOAD)
+		if (++cm->misses > CONSENT_FULL_LOAD && !consent_stale)
 		{
 			load_map(cm);
-			e = consentmap_lookup(cm->map, (char *) customer);
-			if (e == NULL)
-				return false;
+			if (cm->complete)
+			{
+				e = consentmap_lookup(cm->map, (char *) customer);
+				return e != NULL && e->granted &&
+					GetCurrentStatementStartTimestamp() < e->expires_at;
+			}
 		}
-		else
-			e = lookup_one(cm, customer);
+		(void) lookup_one(cm, customer, &answer);
+		return answer;
 	}
 	return e->granted && GetCurrentStatementStartTimestamp() < e->expires_at;
 }
@@ -582,25 +603,26 @@ ci_has_consent(PG_FUNCTION_ARGS)
 Datum
 ci_consent_filter(PG_FUNCTION_ARGS)
 {
-	const char *purpose = ci_session_purpose();
 	char		buf[MAXINT8LEN + 1];
 
-	if (purpose[0] == '\0')
-		PG_RETURN_BOOL(true);
 	consent_enter();
-	if (filter_generation != consent_generation || strcmp(filter_purpose, purpose) != 0)
+	/* the purpose is read once per statement: set_config() mid-scan is ignored */
+	if (filter_generation != consent_generation || filter_statement != checked_statement)
 	{
-		PurposeBasis *pb = find_purpose(purpose);
+		const char *purpose = ci_session_purpose();
 
 		strlcpy(filter_purpose, purpose, NAMEDATALEN);
-		filter_consent_based = pb != NULL && pb->consent_based;
+		filter_consent_based = false;
+		if (purpose[0] != '\0')
+			filter_consent_based = known_purpose(purpose)->consent_based;
 		filter_generation = consent_generation;
+		filter_statement = checked_statement;
 	}
 	if (!filter_consent_based)
 		PG_RETURN_BOOL(true);
 	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == INT8OID)
-		PG_RETURN_BOOL(consent_now_int(PG_GETARG_INT64(0), purpose, ""));
-	PG_RETURN_BOOL(consent_now(customer_arg(fcinfo, 0, buf), purpose, ""));
+		PG_RETURN_BOOL(consent_now_int(PG_GETARG_INT64(0), filter_purpose, ""));
+	PG_RETURN_BOOL(consent_now(customer_arg(fcinfo, 0, buf), filter_purpose, ""));
 }
 
 /*

@@ -59,6 +59,7 @@
 #include "utils/timestamp.h"
 
 #include "access.h"
+#include "audit.h"
 #include "keys.h"
 #include "read_audit.h"
 
@@ -342,6 +343,14 @@ ra_send(const char *msg, bool may_wait)
 
 		LWLockAcquire(ra_shared->lock, LW_EXCLUSIVE);
 		slot = find_slot(MyDatabaseId, true);
+		if (slot != NULL && !may_wait && slot->worker_pid == 0 &&
+			(proc_exit_inprogress || ProcDiePending))
+		{
+			/* going down (a shutdown, a termination): no worker will come */
+			LWLockRelease(ra_shared->lock);
+			ra_log(msg);
+			return;
+		}
 		if (slot != NULL)
 		{
 			slotno = slot - ra_shared->slots;
@@ -567,8 +576,9 @@ ra_ExecutorEnd(QueryDesc *queryDesc)
 		standard_ExecutorEnd(queryDesc);
 	if (exec_depth > 0)
 		exec_depth--;
+	/* a portal closed by an abort must not wait for room */
 	if (exec_depth == 0)
-		ra_flush(true);
+		ra_flush(IsTransactionState() && !IsAbortedTransactionBlockState());
 }
 
 static void
@@ -601,6 +611,10 @@ ra_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 
 /* ---- the worker ---- */
 
+/*
+ * The worker leaves (idle, shut down, or failing): what is still in its
+ * ring goes to the server log, so that a shutdown loses nothing.
+ */
 static void
 ra_worker_detach(int code pg_attribute_unused(), Datum arg)
 {
@@ -609,6 +623,18 @@ ra_worker_detach(int code pg_attribute_unused(), Datum arg)
 	LWLockAcquire(ra_shared->lock, LW_EXCLUSIVE);
 	if (slot->worker_pid == MyProcPid)
 	{
+		while (slot->head > slot->tail)
+		{
+			uint32		mlen;
+			char	   *msg;
+
+			ring_copy(slot, slot->tail, (char *) &mlen, sizeof(mlen), false);
+			msg = palloc(mlen);
+			ring_copy(slot, slot->tail, msg, mlen, false);
+			ra_log(msg);
+			pfree(msg);
+			slot->tail += mlen;
+		}
 		slot->worker_pid = 0;
 		slot->worker_latch = NULL;
 	}
@@ -937,6 +963,9 @@ ci_append_only(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("ci.append_only() must be called as a trigger")));
+	/* the retention purge removes whole sealed segments of the audit log */
+	if (ci_audit_purging && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		PG_RETURN_NULL();
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("table \"%s\" is append-only",
@@ -953,12 +982,12 @@ ci_read_audit_init(void)
 	DefineCustomBoolVariable("customer_info.read_audit",
 							 "Records every clear read of C2 and C3 values.",
 							 "Only superusers can turn it off.",
-							 &ra_enabled, true, PGC_SUSET, 0,
+							 &ra_enabled, true, PGC_SUSET, GUC_SUPERUSER_ONLY,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("customer_info.read_audit_keys",
 							"Row keys recorded per statement and column read in clear.",
 							"Reads beyond it are counted without their keys.",
-							&ra_max_keys, 100, 0, 100000, PGC_SUSET, 0,
+							&ra_max_keys, 100, 0, 100000, PGC_SUSET, GUC_SUPERUSER_ONLY,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("customer_info.read_audit_queue_size",
 							"Size of each database's read-audit queue in shared memory.",

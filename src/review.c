@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -39,6 +40,7 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 #include "utils/varlena.h"
 
 #include "keys.h"
@@ -49,6 +51,11 @@ PGDLLEXPORT void ci_sweep_worker_main(Datum arg);
 
 static char *scheduler_databases = NULL;
 static char *scheduler_time = NULL;
+static int	audit_seal_interval = 60;
+
+/* what a worker started by the scheduler does */
+#define JOB_SWEEP	0
+#define JOB_SEAL	1
 
 static bool
 check_scheduler_time(char **newval, void **extra pg_attribute_unused(),
@@ -102,6 +109,11 @@ ci_review_init(void)
 							   NULL,
 							   &scheduler_time, "02:00", PGC_SIGHUP, 0,
 							   check_scheduler_time, NULL, NULL);
+	DefineCustomIntVariable("customer_info.audit_seal_interval",
+							"How often the scheduler seals the audit log of its databases.",
+							"0 turns it off (ci.audit_seal() can be called instead).",
+							&audit_seal_interval, 60, 0, 86400, PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -138,9 +150,9 @@ todays_run_time(void)
 	return result;
 }
 
-/* Start the sweep in one database and wait for it. */
+/* Start the sweep (or the sealing) in one database and wait for it. */
 static void
-sweep_database(const char *dbname)
+run_in_database(const char *dbname, int job)
 {
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
@@ -152,14 +164,16 @@ sweep_database(const char *dbname)
 	worker.bgw_restart_time = BGW_NEVER_RESTART;
 	strlcpy(worker.bgw_library_name, "customer_info", BGW_MAXLEN);
 	strlcpy(worker.bgw_function_name, "ci_sweep_worker_main", BGW_MAXLEN);
-	snprintf(worker.bgw_name, BGW_MAXLEN, "customer_info review sweep");
-	strlcpy(worker.bgw_type, "customer_info review sweep", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, job == JOB_SWEEP ? "customer_info review sweep" :
+			"customer_info audit sealer", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, worker.bgw_name, BGW_MAXLEN);
 	strlcpy(worker.bgw_extra, dbname, BGW_EXTRALEN);
+	worker.bgw_main_arg = Int32GetDatum(job);
 	worker.bgw_notify_pid = MyProcPid;
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
 		ereport(LOG,
-				(errmsg("customer_info scheduler could not start the review sweep in database \"%s\"",
+				(errmsg("customer_info scheduler could not start a worker in database \"%s\"",
 						dbname),
 				 errhint("Raise max_worker_processes.")));
 		return;
@@ -169,10 +183,26 @@ sweep_database(const char *dbname)
 	(void) WaitForBackgroundWorkerShutdown(handle);
 }
 
+/* Run a job in every configured database. */
+static void
+run_everywhere(int job)
+{
+	char	   *copy = pstrdup(scheduler_databases);
+	List	   *names = NIL;
+	ListCell   *lc;
+
+	if (SplitIdentifierString(copy, ',', &names))
+		foreach(lc, names)
+			run_in_database((const char *) lfirst(lc), job);
+	list_free(names);
+	pfree(copy);
+}
+
 void
 ci_scheduler_main(Datum arg pg_attribute_unused())
 {
 	TimestampTz last_run = 0;
+	TimestampTz last_seal = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -195,16 +225,16 @@ ci_scheduler_main(Datum arg pg_attribute_unused())
 		run_at = todays_run_time();
 		if (last_run < run_at && GetCurrentTimestamp() >= run_at)
 		{
-			char	   *copy = pstrdup(scheduler_databases);
-			List	   *names = NIL;
-			ListCell   *lc;
-
 			last_run = GetCurrentTimestamp();
-			if (SplitIdentifierString(copy, ',', &names))
-				foreach(lc, names)
-					sweep_database((const char *) lfirst(lc));
-			list_free(names);
-			pfree(copy);
+			run_everywhere(JOB_SWEEP);
+			continue;
+		}
+		if (audit_seal_interval > 0 &&
+			TimestampDifferenceExceeds(last_seal, GetCurrentTimestamp(),
+									   audit_seal_interval * 1000))
+		{
+			last_seal = GetCurrentTimestamp();
+			run_everywhere(JOB_SEAL);
 			continue;
 		}
 		/* until today's time, or a minute at a time towards tomorrow's */
@@ -213,16 +243,21 @@ ci_scheduler_main(Datum arg pg_attribute_unused())
 		else
 			wait_ms = Min(60 * 1000,
 						  Max(1, (long) ((run_at - GetCurrentTimestamp()) / 1000)));
+		if (audit_seal_interval > 0)
+			wait_ms = Min(wait_ms, Max(1, audit_seal_interval * 1000L -
+									   (long) ((GetCurrentTimestamp() - last_seal) / 1000)));
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 wait_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }
 
-/* One database's sweep, in a transaction of its own. */
+/* One database's sweep (or sealing), in a transaction of its own. */
 void
-ci_sweep_worker_main(Datum arg pg_attribute_unused())
+ci_sweep_worker_main(Datum arg)
 {
+	int			job = DatumGetInt32(arg);
+
 	char		dbname[BGW_EXTRALEN];
 
 	pqsignal(SIGTERM, die);
@@ -233,16 +268,27 @@ ci_sweep_worker_main(Datum arg pg_attribute_unused())
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "SELECT ci.review_sweep()");
+	pgstat_report_activity(STATE_RUNNING, job == JOB_SWEEP ? "SELECT ci.review_sweep()" :
+						   "SELECT ci.audit_seal()");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute("SELECT pg_catalog.count(*) FROM pg_catalog.pg_extension"
 					" WHERE extname OPERATOR(pg_catalog.=) 'customer_info'", true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not look for the extension");
 	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "0") == 0)
-		ereport(LOG,
-				(errmsg("customer_info review sweep: database \"%s\" does not have the extension",
+		ereport(job == JOB_SWEEP ? LOG : DEBUG1,
+				(errmsg("customer_info scheduler: database \"%s\" does not have the extension",
 						dbname)));
+	else if (job == JOB_SEAL)
+	{
+		char	   *n;
+
+		if (SPI_execute("SELECT ci.audit_seal()::pg_catalog.text", false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "sealing the audit log failed");
+		n = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		ereport(strcmp(n, "0") == 0 ? DEBUG1 : LOG,
+				(errmsg("customer_info audit sealer in database \"%s\": %s rows sealed", dbname, n)));
+	}
 	else
 	{
 		if (SPI_execute("SELECT ci.review_sweep()::pg_catalog.text", false, 0) != SPI_OK_SELECT)
@@ -332,4 +378,52 @@ Datum
 ci_review_completing(PG_FUNCTION_ARGS pg_attribute_unused())
 {
 	PG_RETURN_BOOL(setting_level);
+}
+
+PG_FUNCTION_INFO_V1(ci_column_text);
+
+/*
+ * ci.column_text(row, col): a column of a row as its type's output
+ * function writes it (NULL if null or if there is no such column).  The
+ * review functions run as the extension's owner and read customer rows
+ * with it rather than with casts or to_jsonb(), which can call functions
+ * a table owner wrote.
+ */
+Datum
+ci_column_text(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
+	const char *col = NameStr(*PG_GETARG_NAME(1));
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(rec),
+											  HeapTupleHeaderGetTypMod(rec));
+	HeapTupleData tuple;
+	int			attnum = 0;
+	bool		isnull = true;
+	Datum		value = (Datum) 0;
+	Oid			typoutput = InvalidOid;
+	bool		varlena;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), col) == 0)
+		{
+			attnum = i + 1;
+			getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
+			break;
+		}
+	}
+	if (attnum > 0)
+	{
+		tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+		ItemPointerSetInvalid(&tuple.t_self);
+		tuple.t_tableOid = InvalidOid;
+		tuple.t_data = rec;
+		value = heap_getattr(&tuple, attnum, desc, &isnull);
+	}
+	ReleaseTupleDesc(desc);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(OidOutputFunctionCall(typoutput, value)));
 }

@@ -665,7 +665,10 @@ protected_tables_in(Oid nsp)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT DISTINCT p.relid::pg_catalog.oid"
-							  " FROM ci.protected_column p"
+							  " FROM (SELECT relid FROM ci.protected_column"
+							  "       UNION SELECT relid FROM ci.customer_table"
+							  "       UNION SELECT relid FROM ci.review_table"
+							  "       UNION SELECT relid FROM ci.audit_table) p"
 							  " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid"
 							  " WHERE c.relnamespace OPERATOR(pg_catalog.=) $1",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
