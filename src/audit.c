@@ -70,7 +70,8 @@ typedef struct AuditRecord
 
 static MemoryContext audit_cxt = NULL;
 static List *pending = NIL;		/* of AuditRecord, in audit_cxt */
-static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr insert_plan = NULL;	/* a statement's records, as arrays */
+static SPIPlanPtr insert_one_plan = NULL;	/* one record (most statements) */
 
 /* How the columns of the table being recorded are shown, per statement */
 typedef struct AuditDesc
@@ -308,6 +309,7 @@ flush_records(Oid relid, char op_truncate)
 
 	Oid			save_userid;
 	int			save_sec;
+	SPIPlanPtr	plan_now;
 	Oid			log_relid = get_relname_relid("audit_log", get_namespace_oid("ci", false));
 
 	if (total == 0)
@@ -360,6 +362,15 @@ flush_records(Oid relid, char op_truncate)
 		int			dims[1] = {n};
 		int			lbs[1] = {1};
 
+		if (n == 1)
+		{
+			/* one record: plain values, no arrays to build and unnest */
+			argtypes[f] = TEXTOID;
+			values[f] = cols[f][0];
+			if (nulls[f][0])
+				argnulls[f] = 'n';
+			continue;
+		}
 		argtypes[f] = TEXTARRAYOID;
 		values[f] = PointerGetDatum(construct_md_array(cols[f], nulls[f], 1, dims, lbs,
 													   TEXTOID, -1, false, TYPALIGN_INT));
@@ -380,8 +391,29 @@ flush_records(Oid relid, char op_truncate)
 	if (purpose[0] == '\0')
 		argnulls[10] = 'n';
 
-	/* the plan is made once, under the full switch (search_path pinned) */
-	if (insert_plan == NULL)
+	/* the plans are made once, under the full switch (search_path pinned) */
+	if (n == 1 && insert_one_plan == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		ci_become_owner(&sw);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		plan = SPI_prepare("INSERT INTO ci.audit_log (txid, relid, table_name, operation,"
+						   " row_key, changed, old_values, new_values, session_user_name,"
+						   " current_user_name, application_name, client_addr, purpose)"
+						   " VALUES (pg_catalog.pg_current_xact_id(), $6, $7, $1,"
+						   "        $2::pg_catalog.jsonb, $3::pg_catalog.name[],"
+						   "        $4::pg_catalog.jsonb, $5::pg_catalog.jsonb, $8, $9, $10,"
+						   "        pg_catalog.inet_client_addr(), $11)",
+						   11, argtypes);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the audit insert");
+		insert_one_plan = plan;
+		SPI_finish();
+		ci_restore_user(&sw);
+	}
+	if (n > 1 && insert_plan == NULL)
 	{
 		SPIPlanPtr	plan;
 
@@ -412,6 +444,7 @@ flush_records(Oid relid, char op_truncate)
 	 * security-restricted operation): the plan names everything with its
 	 * schema and keeps the search_path it was made with.
 	 */
+	plan_now = n == 1 ? insert_one_plan : insert_plan;
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ci_relation_owner(log_relid), save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
@@ -419,7 +452,7 @@ flush_records(Oid relid, char op_truncate)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_plan(insert_plan, values, argnulls, false, 0) != SPI_OK_INSERT)
+		if (SPI_execute_plan(plan_now, values, argnulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not write the audit log");
 		SPI_finish();
 	}
