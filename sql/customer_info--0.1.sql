@@ -2920,7 +2920,10 @@ CREATE FUNCTION ci.assign_review(task_id bigint, assignee regrole) RETURNS void
 	SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	UPDATE ci.review_task t SET assignee = $2::text
+	-- the role's name as it is, not quoted (pg_has_role() takes it so)
+	UPDATE ci.review_task t
+	   SET assignee = (SELECT r.rolname FROM pg_catalog.pg_roles r
+						WHERE r.oid OPERATOR(pg_catalog.=) $2::pg_catalog.oid)
 	 WHERE t.task_id OPERATOR(pg_catalog.=) $1 AND t.status OPERATOR(pg_catalog.=) 'open';
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'review task % is not open', task_id USING ERRCODE = 'object_not_in_prerequisite_state';
