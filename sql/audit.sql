@@ -137,5 +137,22 @@ SELECT operation, session_user_name = session_user AS by_me FROM ci.audit_log
 SELECT count(*) FROM ci.audit_log WHERE relid = 'au_customers'::regclass AND operation = 'DELETE'
    AND row_key ->> 'id' IN ('3', '4');
 
+-- Retention: the oldest sealed segment goes, a checkpoint stays, and the
+-- rest of the chain (and what is sealed later) still verifies.
+SELECT ci.audit_seal() >= 0 AS sealed;
+SELECT count(*) AS links_before FROM ci.audit_chain \gset
+SELECT ci.audit_purge(interval '0') = :links_before AS purged_all_sealed;
+SELECT count(*) AS links, (SELECT count(*) FROM ci.audit_checkpoint) AS checkpoints
+  FROM ci.audit_chain;
+SET ROLE regress_au_admin;
+SELECT ci.audit('au_customers');
+RESET ROLE;
+INSERT INTO au_customers VALUES (5, 'Sun Ba', '13600136000', NULL, 50);
+SELECT ci.audit_seal() AS sealed_after_purge;
+SELECT ok, checked FROM ci.audit_verify();
+SET SESSION AUTHORIZATION regress_au_auditor;
+SELECT ci.audit_purge(interval '0');
+RESET SESSION AUTHORIZATION;
+
 DROP TABLE au_customers;
 DROP ROLE regress_au_admin, regress_au_auditor, regress_au_app;

@@ -285,6 +285,29 @@ json_key(Relation rel, AuditDesc *d, HeapTuple tuple)
 	return json_row(d, RelationGetDescr(rel), tuple, only);
 }
 
+#define AUDIT_INSERT \
+	"INSERT INTO ci.audit_log (txid, relid, table_name, operation, row_key, changed," \
+	" old_values, new_values, session_user_name, current_user_name, application_name," \
+	" client_addr, purpose)"
+
+/* A kept plan of the log's insert, prepared as the extension's owner. */
+static SPIPlanPtr
+prepare_as_owner(const char *sql, Oid *argtypes)
+{
+	CiUserSwitch sw;
+	SPIPlanPtr	plan;
+
+	ci_become_owner(&sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(sql, AUDIT_FIELDS + 6, argtypes);
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not prepare the audit insert");
+	SPI_finish();
+	ci_restore_user(&sw);
+	return plan;
+}
+
 /* Write the pending records of a table with one INSERT, as the log's owner. */
 static void
 flush_records(Oid relid, char op_truncate)
@@ -296,7 +319,6 @@ flush_records(Oid relid, char op_truncate)
 	List	   *others = NIL;
 	MemoryContext old;
 	ListCell   *lc;
-	CiUserSwitch sw;
 	Oid			argtypes[AUDIT_FIELDS + 6];
 	Datum		values[AUDIT_FIELDS + 6];
 	char		argnulls[AUDIT_FIELDS + 6];
@@ -393,36 +415,14 @@ flush_records(Oid relid, char op_truncate)
 
 	/* the plans are made once, under the full switch (search_path pinned) */
 	if (n == 1 && insert_one_plan == NULL)
-	{
-		SPIPlanPtr	plan;
-
-		ci_become_owner(&sw);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		plan = SPI_prepare("INSERT INTO ci.audit_log (txid, relid, table_name, operation,"
-						   " row_key, changed, old_values, new_values, session_user_name,"
-						   " current_user_name, application_name, client_addr, purpose)"
-						   " VALUES (pg_catalog.pg_current_xact_id(), $6, $7, $1,"
-						   "        $2::pg_catalog.jsonb, $3::pg_catalog.name[],"
-						   "        $4::pg_catalog.jsonb, $5::pg_catalog.jsonb, $8, $9, $10,"
-						   "        pg_catalog.inet_client_addr(), $11)",
-						   11, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the audit insert");
-		insert_one_plan = plan;
-		SPI_finish();
-		ci_restore_user(&sw);
-	}
+		insert_one_plan = prepare_as_owner(AUDIT_INSERT
+										   " VALUES (pg_catalog.pg_current_xact_id(), $6, $7, $1,"
+										   "        $2::pg_catalog.jsonb, $3::pg_catalog.name[],"
+										   "        $4::pg_catalog.jsonb, $5::pg_catalog.jsonb, $8, $9,"
+										   "        $10, pg_catalog.inet_client_addr(), $11)",
+										   argtypes);
 	if (n > 1 && insert_plan == NULL)
-	{
-		SPIPlanPtr	plan;
-
-		ci_become_owner(&sw);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		plan = SPI_prepare("INSERT INTO ci.audit_log (txid, relid, table_name, operation,"
-									   " row_key, changed, old_values, new_values, session_user_name,"
-									   " current_user_name, application_name, client_addr, purpose)"
+		insert_plan = prepare_as_owner(AUDIT_INSERT
 									   " SELECT pg_catalog.pg_current_xact_id(), $6, $7, o,"
 									   "        k::pg_catalog.jsonb, c::pg_catalog.name[],"
 									   "        ov::pg_catalog.jsonb, nv::pg_catalog.jsonb, $8, $9, $10,"
@@ -430,14 +430,7 @@ flush_records(Oid relid, char op_truncate)
 									   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 									   "        pg_catalog.unnest($3), pg_catalog.unnest($4),"
 									   "        pg_catalog.unnest($5)) AS x(o, k, c, ov, nv)",
-									   11, argtypes);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the audit insert");
-		insert_plan = plan;
-		SPI_finish();
-		ci_restore_user(&sw);
-	}
+									   argtypes);
 
 	/*
 	 * Then, per statement, only the user changes (to the log's owner, in a
@@ -1076,7 +1069,7 @@ ci_audit_purge(PG_FUNCTION_ARGS)
 	/* the sealed prefix whose rows are all old enough */
 	if (SPI_execute_with_args("SELECT coalesce((SELECT min(c.chain_seq) OPERATOR(pg_catalog.-) 1"
 							  "   FROM ci.audit_chain c JOIN ci.audit_log a USING (audit_id)"
-							  "  WHERE a.logged_at OPERATOR(pg_catalog.>=) pg_catalog.now() OPERATOR(pg_catalog.-) $1),"
+							  "  WHERE a.logged_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)),"
 							  "  (SELECT max(chain_seq) FROM ci.audit_chain), 0)",
 							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain");

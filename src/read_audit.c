@@ -965,7 +965,7 @@ ci_append_only(PG_FUNCTION_ARGS)
 				 errmsg("ci.append_only() must be called as a trigger")));
 	/* the retention purge removes whole sealed segments of the audit log */
 	if (ci_audit_purging && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		PG_RETURN_NULL();
+		return PointerGetDatum(NULL);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("table \"%s\" is append-only",

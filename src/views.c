@@ -726,6 +726,9 @@ forget_table(Oid relid)
 	policy_sql("DELETE FROM ci.watch_rule"
 			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			   1, relid, NULL, NULL);
+	policy_sql("DELETE FROM ci.audit_table"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
 	policy_sql("UPDATE ci.review_task SET status = 'closed', completed_at = pg_catalog.now(),"
 			   " notes = 'table dropped'"
 			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
@@ -733,7 +736,7 @@ forget_table(Oid relid)
 			   1, relid, NULL, NULL);
 }
 
-/* Is the table in one of the extension's lists (customer or review)? */
+/* Is the table in one of the extension's lists (customer, review, audit)? */
 static bool
 listed_table(Oid relid)
 {
@@ -748,6 +751,8 @@ listed_table(Oid relid)
 	if (SPI_execute_with_args("SELECT FROM ci.review_table"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 							  " UNION ALL SELECT FROM ci.customer_table"
+							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+							  " UNION ALL SELECT FROM ci.audit_table"
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the extension's tables");
