@@ -558,29 +558,87 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 
 /* ---- the chain ---- */
 
-/* The canonical encoding of a log row: each field length-prefixed. */
+/* A field of the canonical encoding: its length (or NULL's), its bytes. */
 static void
-add_field(pg_cryptohash_ctx *ctx, const char *s)
+add_bytes(pg_cryptohash_ctx *ctx, const void *data, uint32 n, bool isnull)
 {
 	uint8		len[4];
-	uint32		n = s ? (uint32) strlen(s) : 0xFFFFFFFF;
 
+	if (isnull)
+		n = 0xFFFFFFFF;
 	len[0] = n >> 24;
 	len[1] = n >> 16;
 	len[2] = n >> 8;
 	len[3] = n;
 	if (pg_cryptohash_update(ctx, len, 4) < 0 ||
-		(s && pg_cryptohash_update(ctx, (const uint8 *) s, n) < 0))
+		(!isnull && pg_cryptohash_update(ctx, data, n) < 0))
 		elog(ERROR, "could not hash an audit row");
+}
+
+/*
+ * A column of a log row in the canonical encoding: integers and times as
+ * 8 bytes big-endian (an oid as 4), text and jsonb as their stored bytes
+ * (jsonb's binary form is canonical: equal values, equal bytes), anything
+ * else as its type's output.
+ */
+static void
+add_field(pg_cryptohash_ctx *ctx, HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	Oid			typ = SPI_gettypeid(desc, col);
+	uint8		buf[8];
+
+	if (isnull)
+	{
+		add_bytes(ctx, NULL, 0, true);
+		return;
+	}
+	switch (typ)
+	{
+		case INT8OID:
+		case TIMESTAMPTZOID:
+		case XID8OID:
+			{
+				uint64		v = (uint64) DatumGetInt64(d);
+
+				for (int i = 0; i < 8; i++)
+					buf[i] = (uint8) (v >> (56 - 8 * i));
+				add_bytes(ctx, buf, 8, false);
+				break;
+			}
+		case OIDOID:
+			{
+				uint32		v = DatumGetObjectId(d);
+
+				for (int i = 0; i < 4; i++)
+					buf[i] = (uint8) (v >> (24 - 8 * i));
+				add_bytes(ctx, buf, 4, false);
+				break;
+			}
+		case TEXTOID:
+		case JSONBOID:
+			{
+				struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d));
+
+				add_bytes(ctx, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), false);
+				break;
+			}
+		default:
+			{
+				char	   *s = SPI_getvalue(tup, desc, col);
+
+				add_bytes(ctx, s, strlen(s), false);
+				break;
+			}
+	}
 }
 
 /* The fields of a log row as the chain hashes them, in this order. */
 #define CHAIN_ROW_SQL \
-	"a.audit_id::pg_catalog.text, a.logged_at::pg_catalog.text, a.txid::pg_catalog.text," \
-	" a.relid::pg_catalog.text, a.table_name, a.operation, a.row_key::pg_catalog.text," \
-	" a.changed::pg_catalog.text, a.old_values::pg_catalog.text, a.new_values::pg_catalog.text," \
-	" a.session_user_name, a.current_user_name, a.application_name," \
-	" a.client_addr::pg_catalog.text, a.purpose"
+	"a.audit_id, a.logged_at, a.txid, a.relid, a.table_name, a.operation, a.row_key," \
+	" a.changed, a.old_values, a.new_values, a.session_user_name, a.current_user_name," \
+	" a.application_name, a.client_addr, a.purpose"
 #define CHAIN_ROW_FIELDS 15
 
 /* The hash of link seq over the row at SPI result row i, after prev. */
@@ -599,7 +657,7 @@ link_hash(const uint8 *prev, int64 seq, HeapTuple tup, TupleDesc desc, int first
 		pg_cryptohash_update(ctx, seqbuf, 8) < 0)
 		elog(ERROR, "could not hash an audit row");
 	for (int f = 0; f < CHAIN_ROW_FIELDS; f++)
-		add_field(ctx, SPI_getvalue(tup, desc, first_col + f));
+		add_field(ctx, tup, desc, first_col + f);
 	if (pg_cryptohash_final(ctx, out, PG_SHA256_DIGEST_LENGTH) < 0)
 		elog(ERROR, "could not hash an audit row");
 	pg_cryptohash_free(ctx);
@@ -682,7 +740,11 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 		seq++;
 		link_hash(prev, seq, tup, SPI_tuptable->tupdesc, 1, h);
 		seqs[i] = Int64GetDatum(seq);
-		ids[i] = Int64GetDatum(pg_strtoint64(SPI_getvalue(tup, SPI_tuptable->tupdesc, 1)));
+		{
+			bool		isnull;
+
+			ids[i] = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+		}
 		b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 		SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 		memcpy(VARDATA(b), prev, PG_SHA256_DIGEST_LENGTH);
