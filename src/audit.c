@@ -665,6 +665,21 @@ link_hash(const uint8 *prev, int64 seq, HeapTuple tup, TupleDesc desc, int first
 
 static const uint8 zero_hash[PG_SHA256_DIGEST_LENGTH] = {0};
 
+/*
+ * Work on the chain as the extension's owner, SPI connected, alone: the
+ * sealer and the purge take the same transaction-level lock.
+ */
+static void
+chain_begin(CiUserSwitch *sw)
+{
+	ci_become_owner(sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('customer_info audit seal'))",
+					false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock the audit chain");
+}
+
 PG_FUNCTION_INFO_V1(ci_audit_seal);
 
 /*
@@ -691,12 +706,7 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_rows must be positive")));
-	ci_become_owner(&sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('customer_info audit seal'))",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not lock the audit chain");
+	chain_begin(&sw);
 	/* the head: the last link, or the checkpoint a purge left */
 	if (SPI_execute("SELECT chain_seq, row_hash FROM ci.audit_chain"
 					" UNION ALL SELECT chain_seq, row_hash FROM ci.audit_checkpoint"
@@ -1004,10 +1014,7 @@ ci_audit_attach(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table must not be null")));
 	relid = PG_GETARG_OID(0);
-	if (get_rel_relkind(relid) != RELKIND_RELATION)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+	ci_require_table(relid);
 	if (get_rel_namespace(relid) == get_namespace_oid("ci", false))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -1122,12 +1129,7 @@ ci_audit_purge(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	ci_require_admin("purge the audit log");
-	ci_become_owner(&sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('customer_info audit seal'))",
-					false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not lock the audit chain");
+	chain_begin(&sw);
 	/* the sealed prefix whose rows are all old enough */
 	if (SPI_execute_with_args("SELECT coalesce((SELECT min(c.chain_seq) OPERATOR(pg_catalog.-) 1"
 							  "   FROM ci.audit_chain c JOIN ci.audit_log a USING (audit_id)"

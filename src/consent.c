@@ -711,10 +711,7 @@ ci_require_consent(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table and customer column must not be null")));
 	relid = PG_GETARG_OID(0);
-	if (get_rel_relkind(relid) != RELKIND_RELATION)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+	ci_require_table(relid);
 	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
 	if (PG_ARGISNULL(2))
@@ -822,10 +819,7 @@ ci_customer_column(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table must not be null")));
 	relid = PG_GETARG_OID(0);
-	if (get_rel_relkind(relid) != RELKIND_RELATION)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+	ci_require_table(relid);
 	if (!PG_ARGISNULL(1))
 		check_column(relid, NameStr(*PG_GETARG_NAME(1)));
 	grants = ci_detach_view(relid);

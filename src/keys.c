@@ -448,6 +448,16 @@ ci_run_as_table_owner(Oid relid, const char *cmd)
 	ci_restore_user(&sw);
 }
 
+/* A table argument of a policy function: an error unless a plain table. */
+void
+ci_require_table(Oid relid)
+{
+	if (get_rel_relkind(relid) != RELKIND_RELATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
+}
+
 static uint64 key_generation = 0;
 
 uint64

@@ -68,6 +68,9 @@ extern void ci_become_role(Oid role, CiUserSwitch *sw);
 extern Oid	ci_relation_owner(Oid relid);
 extern void ci_restore_user(CiUserSwitch *sw);
 
+/* An error unless relid is a plain table. */
+extern void ci_require_table(Oid relid);
+
 /* Run fixed SQL (quoted names, no user text) on a table as its owner. */
 extern void ci_run_as_table_owner(Oid relid, const char *cmd);
 
