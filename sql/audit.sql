@@ -64,22 +64,51 @@ DELETE FROM ci.audit_log;
 TRUNCATE ci.audit_log;
 DELETE FROM ci.audit_chain;
 
--- Sealing: the rows so far, once; then verification.
-SELECT ci.audit_seal() AS sealed;
+-- Sealing: the rows so far, once, changes and clear reads alike (the read
+-- audit's records share the chain); then verification.
+INSERT INTO au_customers VALUES (9, 'Zhou Jiu', '13500135000', NULL, 90);
+SELECT ci.reveal(c, 'mobile') IS NOT NULL AS read_in_clear FROM au_customers c WHERE id = 9;
+DELETE FROM au_customers WHERE id = 9;
+SELECT ci.read_audit_wait();
+SELECT (SELECT count(*) FROM ci.audit_log) AS log_rows,
+	   (SELECT count(*) FROM ci.read_audit) AS read_rows \gset
+SELECT :read_rows > 0 AS some_reads;
+SELECT ci.audit_seal() = :log_rows + :read_rows AS sealed_all;
 SELECT ci.audit_seal() AS sealed_again;
-SELECT * FROM ci.audit_verify();
+SELECT source, count(*) = CASE source WHEN 'audit_log' THEN :log_rows ELSE :read_rows END AS all_rows
+  FROM ci.audit_chain GROUP BY source ORDER BY source;
+SELECT ok, checked = :log_rows + :read_rows AS checked_all, first_broken, problem FROM ci.audit_verify();
 SELECT chain_seq AS head_seq, row_hash AS head_hash FROM ci.audit_head() \gset
 INSERT INTO au_customers VALUES (3, 'Zhao Liu', '18612345678', NULL, 30), (4, 'Qian Qi', '13700137000', NULL, 40);
 UPDATE au_customers SET balance = 31 WHERE id = 3;
 SELECT ci.audit_seal() AS sealed;
-SELECT * FROM ci.audit_verify();
-SELECT * FROM ci.audit_verify(head_seq => :head_seq, head_hash => :'head_hash');
+SELECT ok, checked - :head_seq AS checked_after_head, first_broken, problem FROM ci.audit_verify();
+SELECT ok, checked - :head_seq AS checked_after_head, first_broken, problem
+  FROM ci.audit_verify(head_seq => :head_seq, head_hash => :'head_hash');
 SELECT * FROM ci.audit_verify(from_seq => :head_seq + 1);
 
 -- Tampering (a superuser can switch the guard off): each is found, and
 -- the first broken link named.
 ALTER TABLE ci.audit_log DISABLE TRIGGER append_only;
 ALTER TABLE ci.audit_chain DISABLE TRIGGER append_only;
+ALTER TABLE ci.read_audit DISABLE TRIGGER append_only;
+-- a clear read's record changed
+SELECT min(chain_seq) AS read_link FROM ci.audit_chain WHERE source = 'read_audit' \gset
+UPDATE ci.read_audit SET row_count = row_count + 1
+ WHERE record_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = :read_link);
+SELECT ok, first_broken = :read_link AS at_read_link, problem ~ '\(read_audit \d+\) was changed' AS says_changed
+  FROM ci.audit_verify();
+UPDATE ci.read_audit SET row_count = row_count - 1
+ WHERE record_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = :read_link);
+SELECT ok FROM ci.audit_verify();
+-- a link moved to the other source
+SELECT max(chain_seq) AS moved_link FROM ci.audit_chain c
+ WHERE source = 'read_audit'
+   AND NOT EXISTS (SELECT FROM ci.audit_chain d WHERE d.source = 'audit_log' AND d.audit_id = c.audit_id) \gset
+UPDATE ci.audit_chain SET source = 'audit_log' WHERE chain_seq = :moved_link;
+SELECT ok, first_broken = :moved_link AS at_moved_link, problem ~ '\(audit_log \d+\) was (deleted|changed)' AS found
+  FROM ci.audit_verify();
+UPDATE ci.audit_chain SET source = 'read_audit' WHERE chain_seq = :moved_link;
 -- a value changed
 UPDATE ci.audit_log SET new_values = '{"balance": "999"}'
  WHERE audit_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = :head_seq + 3);
@@ -98,24 +127,28 @@ SELECT ok FROM ci.audit_verify();
 -- a forged link in the middle
 CREATE TEMP TABLE chain_copy AS SELECT * FROM ci.audit_chain;
 DELETE FROM ci.audit_chain WHERE chain_seq = 3;
-INSERT INTO ci.audit_chain (chain_seq, audit_id, prev_hash, row_hash)
-	SELECT 3, audit_id, prev_hash, sha256('forged') FROM chain_copy WHERE chain_seq = 3;
+INSERT INTO ci.audit_chain (chain_seq, audit_id, prev_hash, row_hash, source)
+	SELECT 3, audit_id, prev_hash, sha256('forged'), source FROM chain_copy WHERE chain_seq = 3;
 SELECT ok, first_broken, problem FROM ci.audit_verify();
 -- two links swapped
 DELETE FROM ci.audit_chain;
 INSERT INTO ci.audit_chain SELECT CASE chain_seq WHEN 4 THEN 5 WHEN 5 THEN 4 ELSE chain_seq END,
-	audit_id, prev_hash, row_hash, sealed_at FROM chain_copy;
+	audit_id, prev_hash, row_hash, sealed_at, source FROM chain_copy;
 SELECT ok, first_broken, problem FROM ci.audit_verify();
 -- the tail cut off: only a head kept outside tells
 DELETE FROM ci.audit_chain;
 INSERT INTO ci.audit_chain SELECT * FROM chain_copy WHERE chain_seq < :head_seq;
 SELECT ok FROM ci.audit_verify();
-SELECT ok, first_broken = :head_seq AS at_head, problem FROM ci.audit_verify(head_seq => :head_seq);
+SELECT ok, first_broken = :head_seq AS at_head,
+	   problem = format('the chain ends at link %s, before the head %s: its tail was removed',
+						:head_seq - 1, :head_seq) AS says_tail_removed
+  FROM ci.audit_verify(head_seq => :head_seq);
 -- put back: the untouched chain verifies again
 DELETE FROM ci.audit_chain;
 INSERT INTO ci.audit_chain SELECT * FROM chain_copy;
 ALTER TABLE ci.audit_log ENABLE TRIGGER append_only;
 ALTER TABLE ci.audit_chain ENABLE TRIGGER append_only;
+ALTER TABLE ci.read_audit ENABLE TRIGGER append_only;
 SELECT ok, checked > 0 AS checked_some FROM ci.audit_verify(head_seq => :head_seq, head_hash => :'head_hash');
 
 -- Switching the audit triggers off is on record (only a superuser can go
@@ -144,6 +177,7 @@ SELECT count(*) AS links_before FROM ci.audit_chain \gset
 SELECT ci.audit_purge(interval '0') = :links_before AS purged_all_sealed;
 SELECT count(*) AS links, (SELECT count(*) FROM ci.audit_checkpoint) AS checkpoints
   FROM ci.audit_chain;
+SELECT (SELECT count(*) FROM ci.audit_log) AS changes_left, (SELECT count(*) FROM ci.read_audit) AS reads_left;
 SET ROLE regress_au_admin;
 SELECT ci.audit('au_customers');
 RESET ROLE;

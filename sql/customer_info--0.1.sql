@@ -3235,7 +3235,6 @@ CREATE TABLE ci.audit_log (
 	client_addr	inet,
 	purpose		text
 );
-CREATE INDEX audit_log_table ON ci.audit_log (relid, audit_id);
 COMMENT ON TABLE ci.audit_log IS
 	'changes to audited tables: who, when, which row, the columns that changed (protected ones as envelope or mask, never plaintext); append-only';
 SELECT pg_catalog.pg_extension_config_dump('ci.audit_log', '');
@@ -3245,17 +3244,20 @@ GRANT SELECT ON ci.audit_log TO customer_info_auditor;
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE OR TRUNCATE
 	ON ci.audit_log FOR EACH STATEMENT EXECUTE FUNCTION ci.append_only();
 
--- The chain: link n hashes link n-1's hash, n and the canonical encoding
--- of one log row.
+-- The chain: link n hashes link n-1's hash, n, its source and the
+-- canonical encoding of one row of the source: a change (ci.audit_log) or
+-- a clear read (ci.read_audit).
 CREATE TABLE ci.audit_chain (
 	chain_seq	bigint PRIMARY KEY CHECK (chain_seq > 0),
-	audit_id	bigint NOT NULL UNIQUE,
+	audit_id	bigint NOT NULL,
 	prev_hash	bytea NOT NULL,
 	row_hash	bytea NOT NULL,
-	sealed_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	sealed_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	source		text NOT NULL DEFAULT 'audit_log' CHECK (source IN ('audit_log', 'read_audit')),
+	UNIQUE (audit_id, source)
 );
 COMMENT ON TABLE ci.audit_chain IS
-	'the SHA-256 hash chain over ci.audit_log (ci.audit_seal, ci.audit_verify); append-only';
+	'the SHA-256 hash chain over ci.audit_log and ci.read_audit (ci.audit_seal, ci.audit_verify); audit_id is the sealed row''s id in its source table (audit_id or record_id); append-only';
 SELECT pg_catalog.pg_extension_config_dump('ci.audit_chain', '');
 REVOKE ALL ON ci.audit_chain FROM PUBLIC;
 GRANT SELECT ON ci.audit_chain TO customer_info_auditor;
@@ -3310,7 +3312,7 @@ CREATE FUNCTION ci.audit_seal(max_rows integer DEFAULT 1000000) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ci_audit_seal'
 	LANGUAGE C STRICT;
 COMMENT ON FUNCTION ci.audit_seal(integer) IS
-	'links the audit rows committed since the last seal into the hash chain (one sealer at a time); returns how many';
+	'links the change-log and read-audit rows committed since the last seal into the hash chain (one sealer at a time); returns how many';
 REVOKE ALL ON FUNCTION ci.audit_seal(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.audit_seal(integer) TO customer_info_admin, customer_info_auditor;
 
@@ -3356,6 +3358,6 @@ CREATE FUNCTION ci.audit_purge(older_than interval) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ci_audit_purge'
 	LANGUAGE C STRICT;
 COMMENT ON FUNCTION ci.audit_purge(interval) IS
-	'removes the oldest sealed segment of the audit log whose rows are all older than older_than (AML: keep 10 years after the relationship ends), keeping a checkpoint so the rest still verifies; returns how many rows went';
+	'removes the oldest sealed segment of the chain whose rows (changes and reads) are all older than older_than (AML: keep 10 years after the relationship ends), keeping a checkpoint so the rest still verifies; returns how many rows went';
 REVOKE ALL ON FUNCTION ci.audit_purge(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.audit_purge(interval) TO customer_info_admin;

@@ -5,21 +5,25 @@
  *
  * ci.audit(tbl) attaches two triggers: an AFTER row trigger that records
  * each INSERT, UPDATE and DELETE in backend memory (old and new values as
- * JSON, for an UPDATE only the columns that changed, protected columns as
- * stored: the envelope of an encrypted one, the mask of one kept in clear,
- * never its plaintext), and an AFTER statement trigger that writes the
- * statement's records into ci.audit_log with one INSERT, with the actor
- * (session and current user, application, client address) and the
- * session's purpose; it also records TRUNCATE.  Records of a
- * subtransaction that rolls back are dropped with it.
+ * jsonb built directly, for an UPDATE only the columns that changed,
+ * protected columns as stored: the envelope of an encrypted one, the mask
+ * of one kept in clear, never its plaintext), and an AFTER statement
+ * trigger that writes the statement's records into ci.audit_log, with the
+ * actor (session and current user, application, client address) and the
+ * session's purpose; it also records TRUNCATE.  The records go straight
+ * into the log's heap and indexes in batches, as COPY writes (no SQL to
+ * plan or run per statement); a large statement writes a batch whenever
+ * AUDIT_BATCH records are waiting.  Records of a subtransaction that
+ * rolls back are dropped with it.
  *
  * ci.audit_log is append-only.  ci.audit_seal() links the rows written
- * since the last seal into a SHA-256 chain, in ci.audit_chain (append-only
- * too): each link hashes the previous link's hash, its sequence number and
- * a canonical, length-prefixed encoding of the row.  Writers never wait
- * for it: they only insert; the sealer takes the rows committed so far (a
- * row of a transaction still in progress is invisible to it and is sealed
- * by a later run, further down the chain), one sealer at a time.
+ * since the last seal, changes and clear reads (ci.read_audit) alike,
+ * into a SHA-256 chain, in ci.audit_chain (append-only too): each link
+ * hashes the previous link's hash, its sequence number, its source table
+ * and a canonical, length-prefixed encoding of the row.  Writers never
+ * wait for it: they only insert; the sealer takes the rows committed so
+ * far (a row of a transaction still in progress is invisible to it and is
+ * sealed by a later run, further down the chain), one sealer at a time.
  * ci.audit_verify() recomputes the chain, or a range of it, and names the
  * first broken link; ci.audit_head() gives the last link, to keep outside
  * the database and verify against later.
@@ -28,14 +32,19 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -44,36 +53,42 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
-#include "utils/json.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "access.h"
 #include "audit.h"
 #include "keys.h"
 #include "views.h"
 
-#define AUDIT_FIELDS	5		/* arrays per statement: see flush_records() */
+/* Records waiting to be written, and how many go to the log at a time. */
+#define AUDIT_BATCH		1000
 
-/* One change, waiting for its statement's end. */
+/* One change, waiting for its statement's end (or a full batch). */
 typedef struct AuditRecord
 {
 	SubTransactionId subid;
 	Oid			relid;
-	char		op;				/* I, U, D */
-	char	   *row_key;		/* JSON texts */
-	char	   *changed;		/* text[] literal, UPDATE only */
-	char	   *old_values;
-	char	   *new_values;
+	Oid			userid;			/* the current user at the change */
+	char		op;				/* I U D T (truncate) X (detach) Z (triggers off) */
+	TimestampTz at;
+	Datum		row_key;		/* jsonb, or 0 */
+	Datum		changed;		/* name[], UPDATE only, or 0 */
+	Datum		old_values;		/* jsonb, or 0 */
+	Datum		new_values;		/* jsonb, or 0 */
 } AuditRecord;
 
-static MemoryContext audit_cxt = NULL;
-static List *pending = NIL;		/* of AuditRecord, in audit_cxt */
-static SPIPlanPtr insert_plan = NULL;	/* a statement's records, as arrays */
-static SPIPlanPtr insert_one_plan = NULL;	/* one record (most statements) */
+static MemoryContext audit_cxt = NULL;	/* the records and their values */
+static AuditRecord *pending = NULL;
+static int	npending = 0;
+static int	maxpending = 0;
 
-/* How the columns of the table being recorded are shown, per statement */
+/* How the columns of the table being recorded are shown */
 typedef struct AuditDesc
 {
 	Oid			relid;
@@ -82,6 +97,7 @@ typedef struct AuditDesc
 	char	   *forms;
 	AttrNumber *mask_attnums;
 	bool	   *excluded;
+	FmgrInfo   *output;			/* each column's output function */
 	bool		log_unchanged;
 } AuditDesc;
 
@@ -92,7 +108,8 @@ static MemoryContext desc_cxt = NULL;
 static void
 audit_reset(void)
 {
-	pending = NIL;
+	pending = NULL;
+	npending = maxpending = 0;
 	if (audit_cxt != NULL)
 		MemoryContextReset(audit_cxt);
 }
@@ -106,29 +123,51 @@ audit_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 		audit_reset();
 }
 
-/* A rolled-back subtransaction takes its records along. */
+/*
+ * A rolled-back subtransaction takes its records along: those made in it
+ * or in the subtransactions it had (whose ids are all at least its own).
+ */
 static void
 audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 					   SubTransactionId parentSubid pg_attribute_unused(),
 					   void *arg pg_attribute_unused())
 {
-	ListCell   *lc;
-	List	   *kept = NIL;
-	MemoryContext old;
+	int			kept = 0;
 
-	if (event != SUBXACT_EVENT_ABORT_SUB || pending == NIL)
+	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
-	old = MemoryContextSwitchTo(audit_cxt);
-	foreach(lc, pending)
-	{
-		AuditRecord *r = lfirst(lc);
+	for (int i = 0; i < npending; i++)
+		if (pending[i].subid < mySubid)
+			pending[kept++] = pending[i];
+	npending = kept;
+}
 
-		if (r->subid < mySubid)
-			kept = lappend(kept, r);
+/* ci.audit_log and its id sequence, looked up once (forgotten if either goes) */
+static Oid	log_relid = InvalidOid;
+static Oid	log_seq_relid = InvalidOid;
+
+static void
+audit_relcache_callback(Datum arg pg_attribute_unused(), Oid relid)
+{
+	if (!OidIsValid(relid) || relid == log_relid || relid == log_seq_relid)
+		log_relid = log_seq_relid = InvalidOid;
+}
+
+static void
+lookup_log(void)
+{
+	Oid			ci_ns;
+
+	if (OidIsValid(log_relid))
+		return;
+	ci_ns = get_namespace_oid("ci", false);
+	log_seq_relid = get_relname_relid("audit_log_audit_id_seq", ci_ns);
+	log_relid = get_relname_relid("audit_log", ci_ns);
+	if (!OidIsValid(log_relid) || !OidIsValid(log_seq_relid))
+	{
+		log_relid = log_seq_relid = InvalidOid;
+		elog(ERROR, "table ci.audit_log is missing");
 	}
-	list_free(pending);
-	pending = kept;
-	MemoryContextSwitchTo(old);
 }
 
 void
@@ -136,9 +175,10 @@ ci_audit_init(void)
 {
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
+	CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
 }
 
-/* The table's audit settings and column forms (cached per statement). */
+/* The table's audit settings and column forms (cached until the policy changes). */
 static AuditDesc *
 audit_desc(Relation rel)
 {
@@ -167,8 +207,20 @@ audit_desc(Relation rel)
 	d->forms = palloc(d->natts);
 	d->mask_attnums = palloc(sizeof(AttrNumber) * d->natts);
 	d->excluded = palloc0(sizeof(bool) * d->natts);
+	d->output = palloc0(sizeof(FmgrInfo) * d->natts);
 	MemoryContextSwitchTo(old);
 	ci_audit_column_forms(relid, d->natts, d->forms, d->mask_attnums);
+	for (int i = 0; i < d->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		Oid			typoutput;
+		bool		varlena;
+
+		if (att->attisdropped)
+			continue;
+		getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
+		fmgr_info_cxt(typoutput, &d->output[i], desc_cxt);
+	}
 
 	ci_become_owner(&sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -206,16 +258,13 @@ audit_desc(Relation rel)
 	return d;
 }
 
-/* A column's value as the log shows it, as a JSON value. */
+/* A column's value as the log shows it: its text, or JSON null. */
 static void
-json_value(StringInfo buf, AuditDesc *d, TupleDesc tupdesc, HeapTuple tuple, int i)
+json_value(JsonbValue *v, AuditDesc *d, TupleDesc tupdesc, HeapTuple tuple, int i)
 {
-	Form_pg_attribute att = TupleDescAttr(tupdesc, i);
 	AttrNumber	attnum = i + 1;
 	bool		isnull;
-	Datum		v;
-	Oid			typoutput;
-	bool		varlena;
+	Datum		value;
 	char	   *s;
 
 	if (d->forms[i] == CI_AUDIT_MASKED)
@@ -224,236 +273,320 @@ json_value(StringInfo buf, AuditDesc *d, TupleDesc tupdesc, HeapTuple tuple, int
 		attnum = d->mask_attnums[i];
 		if (attnum <= 0)
 		{
-			appendStringInfoString(buf, "null");
+			v->type = jbvNull;
 			return;
 		}
-		att = TupleDescAttr(tupdesc, attnum - 1);
 	}
-	v = heap_getattr(tuple, attnum, tupdesc, &isnull);
+	value = heap_getattr(tuple, attnum, tupdesc, &isnull);
 	if (isnull)
 	{
-		appendStringInfoString(buf, "null");
+		v->type = jbvNull;
 		return;
 	}
-	getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
-	s = OidOutputFunctionCall(typoutput, v);
-	escape_json(buf, s);
-	pfree(s);
+	s = OutputFunctionCall(&d->output[attnum - 1], value);
+	v->type = jbvString;
+	v->val.string.val = s;
+	v->val.string.len = strlen(s);
 }
 
-/* {"col": value, ...} of the columns the mask selects (all if NULL). */
-static char *
+/*
+ * {"col": "value", ...} of the columns the mask selects (all if NULL), as
+ * jsonb built directly (no JSON text to parse).
+ */
+static Datum
 json_row(AuditDesc *d, TupleDesc tupdesc, HeapTuple tuple, const bool *only)
 {
-	StringInfoData buf;
-	bool		first = true;
+	JsonbParseState *state = NULL;
+	JsonbValue *result;
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		JsonbValue	key;
+		JsonbValue	value;
 
 		if (att->attisdropped || d->forms[i] == CI_AUDIT_SKIP || d->excluded[i] ||
 			(only != NULL && !only[i]))
 			continue;
-		if (!first)
-			appendStringInfoString(&buf, ", ");
-		first = false;
-		escape_json(&buf, NameStr(att->attname));
-		appendStringInfoString(&buf, ": ");
-		json_value(&buf, d, tupdesc, tuple, i);
+		key.type = jbvString;
+		key.val.string.val = NameStr(att->attname);
+		key.val.string.len = strlen(NameStr(att->attname));
+		pushJsonbValue(&state, WJB_KEY, &key);
+		json_value(&value, d, tupdesc, tuple, i);
+		pushJsonbValue(&state, WJB_VALUE, &value);
 	}
-	appendStringInfoChar(&buf, '}');
-	return buf.data;
+	result = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(result));
 }
 
-/* The row's primary key (or, without one, its ctid) as JSON. */
-static char *
+/* The row's primary key (or, without one, its ctid) as jsonb. */
+static Datum
 json_key(Relation rel, AuditDesc *d, HeapTuple tuple)
 {
 	Bitmapset  *pk = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
-	bool	   *only = palloc0(sizeof(bool) * RelationGetDescr(rel)->natts);
+	bool	   *only;
 	int			attno = -1;
 
 	if (pk == NULL)
-		return psprintf("{\"ctid\": \"(%u,%u)\"}",
-						ItemPointerGetBlockNumber(&tuple->t_self),
-						ItemPointerGetOffsetNumber(&tuple->t_self));
+	{
+		JsonbParseState *state = NULL;
+		JsonbValue	key;
+		JsonbValue	value;
+
+		key.type = jbvString;
+		key.val.string.val = "ctid";
+		key.val.string.len = 4;
+		value.type = jbvString;
+		value.val.string.val = psprintf("(%u,%u)", ItemPointerGetBlockNumber(&tuple->t_self),
+										ItemPointerGetOffsetNumber(&tuple->t_self));
+		value.val.string.len = strlen(value.val.string.val);
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		pushJsonbValue(&state, WJB_KEY, &key);
+		pushJsonbValue(&state, WJB_VALUE, &value);
+		return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+	}
+	only = palloc0(sizeof(bool) * RelationGetDescr(rel)->natts);
 	while ((attno = bms_next_member(pk, attno)) >= 0)
 		only[attno + FirstLowInvalidHeapAttributeNumber - 1] = true;
 	return json_row(d, RelationGetDescr(rel), tuple, only);
 }
 
-#define AUDIT_INSERT \
-	"INSERT INTO ci.audit_log (txid, relid, table_name, operation, row_key, changed," \
-	" old_values, new_values, session_user_name, current_user_name, application_name," \
-	" client_addr, purpose)"
-
-/* A kept plan of the log's insert, prepared as the extension's owner. */
-static SPIPlanPtr
-prepare_as_owner(const char *sql, Oid *argtypes)
+/* Keep a record (its values copied into audit_cxt). */
+static void
+add_record(Oid relid, char op, Datum row_key, Datum changed, Datum old_values,
+		   Datum new_values)
 {
-	CiUserSwitch sw;
-	SPIPlanPtr	plan;
+	AuditRecord *r;
+	MemoryContext old;
 
-	ci_become_owner(&sw);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(sql, AUDIT_FIELDS + 6, argtypes);
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare the audit insert");
-	SPI_finish();
-	ci_restore_user(&sw);
-	return plan;
+	if (audit_cxt == NULL)
+		audit_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
+										  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(audit_cxt);
+	if (npending == maxpending)
+	{
+		maxpending = maxpending == 0 ? 64 : maxpending * 2;
+		pending = pending == NULL ? palloc(sizeof(AuditRecord) * maxpending) :
+			repalloc(pending, sizeof(AuditRecord) * maxpending);
+	}
+	r = &pending[npending++];
+	r->subid = GetCurrentSubTransactionId();
+	r->relid = relid;
+	r->userid = GetUserId();
+	r->op = op;
+	r->at = GetCurrentTimestamp();
+	r->row_key = row_key ? datumCopy(row_key, false, -1) : (Datum) 0;
+	r->changed = changed ? datumCopy(changed, false, -1) : (Datum) 0;
+	r->old_values = old_values ? datumCopy(old_values, false, -1) : (Datum) 0;
+	r->new_values = new_values ? datumCopy(new_values, false, -1) : (Datum) 0;
+	MemoryContextSwitchTo(old);
 }
 
-/* Write the pending records of a table with one INSERT, as the log's owner. */
-static void
-flush_records(Oid relid, char op_truncate)
+/* The columns of ci.audit_log, in order (see the install script). */
+enum
 {
-	Datum	   *cols[AUDIT_FIELDS];
-	bool	   *nulls[AUDIT_FIELDS];
-	int			n = 0;
-	int			total = list_length(pending) + (op_truncate ? 1 : 0);
-	List	   *others = NIL;
-	MemoryContext old;
-	ListCell   *lc;
-	Oid			argtypes[AUDIT_FIELDS + 6];
-	Datum		values[AUDIT_FIELDS + 6];
-	char		argnulls[AUDIT_FIELDS + 6];
-	const char *appname;
-	const char *purpose = ci_session_purpose();
-	char	   *current_user = GetUserNameFromId(GetUserId(), false);
-	char	   *session_user = GetUserNameFromId(GetSessionUserId(), false);
-	char	   *relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-													 get_rel_name(relid));
+	LOG_AUDIT_ID,
+	LOG_LOGGED_AT,
+	LOG_TXID,
+	LOG_RELID,
+	LOG_TABLE_NAME,
+	LOG_OPERATION,
+	LOG_ROW_KEY,
+	LOG_CHANGED,
+	LOG_OLD_VALUES,
+	LOG_NEW_VALUES,
+	LOG_SESSION_USER,
+	LOG_CURRENT_USER,
+	LOG_APPLICATION,
+	LOG_CLIENT_ADDR,
+	LOG_PURPOSE,
+	LOG_NATTS
+};
 
+static const char *
+operation_name(char op)
+{
+	switch (op)
+	{
+		case 'I':
+			return "INSERT";
+		case 'U':
+			return "UPDATE";
+		case 'D':
+			return "DELETE";
+		case 'T':
+			return "TRUNCATE";
+		case 'X':
+			return "UNAUDIT";
+		default:
+			return "AUDIT TRIGGER OFF";
+	}
+}
+
+/* The client's address as inet_client_addr() gives it (NULL: a local socket). */
+static Datum
+client_addr(bool *isnull)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		d;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	d = inet_client_addr(fcinfo);
+	*isnull = fcinfo->isnull;
+	return d;
+}
+
+/*
+ * Write the pending records that belong to the current subtransaction (or
+ * to subtransactions it has released), as the log's owner, straight into
+ * ci.audit_log as COPY does: batches of heap tuples, then their index
+ * entries.  The values are all made here (the table's CHECK and NOT NULL
+ * constraints describe them; evaluating them per statement would cost more
+ * than the write).  Records of an enclosing
+ * subtransaction stay pending: written here, they would go if this
+ * subtransaction rolled back while their changes stay.
+ *
+ * The log has no triggers of its own for INSERT: row triggers added to it
+ * would not fire (the README says so).
+ */
+static void
+write_records(void)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	Oid			log_oid;
+	Oid			seq_oid;
 	Oid			save_userid;
 	int			save_sec;
-	SPIPlanPtr	plan_now;
-	Oid			log_relid = get_relname_relid("audit_log", get_namespace_oid("ci", false));
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot **slots;
+	BulkInsertState bistate = NULL;
+	CommandId	cid;
+	int			nslots;
+	int			kept = 0;
+	int			i = 0;
+	Datum		common[LOG_NATTS];
+	bool		common_null[LOG_NATTS];
+	const char *purpose = ci_session_purpose();
+	Oid			relname_of = InvalidOid;
+	Datum		relname = (Datum) 0;
+	Oid			username_of = InvalidOid;
+	Datum		username = (Datum) 0;
 
-	if (total == 0)
+	if (npending == 0)
 		return;
-	if (!OidIsValid(log_relid))
-		elog(ERROR, "table ci.audit_log is missing");
-	for (int f = 0; f < AUDIT_FIELDS; f++)
-	{
-		cols[f] = palloc(sizeof(Datum) * total);
-		nulls[f] = palloc0(sizeof(bool) * total);
-	}
-	/* this table's records leave the list; the others stay, in order */
-	old = MemoryContextSwitchTo(audit_cxt);
-	foreach(lc, pending)
-	{
-		AuditRecord *r = lfirst(lc);
-		char		op[2] = {r->op, '\0'};
+	lookup_log();
+	log_oid = log_relid;		/* an invalidation may reset the cache */
+	seq_oid = log_seq_relid;
 
-		if (r->relid != relid)
-		{
-			others = lappend(others, r);
-			continue;
-		}
-		cols[0][n] = CStringGetTextDatum(op[0] == 'I' ? "INSERT" : op[0] == 'U' ? "UPDATE" :
-										 op[0] == 'D' ? "DELETE" : op[0] == 'X' ? "UNAUDIT" :
-										 "AUDIT TRIGGER OFF");
-		cols[1][n] = CStringGetTextDatum(r->row_key);
-		nulls[2][n] = r->changed == NULL;
-		cols[2][n] = r->changed ? CStringGetTextDatum(r->changed) : (Datum) 0;
-		nulls[3][n] = r->old_values == NULL;
-		cols[3][n] = r->old_values ? CStringGetTextDatum(r->old_values) : (Datum) 0;
-		nulls[4][n] = r->new_values == NULL;
-		cols[4][n] = r->new_values ? CStringGetTextDatum(r->new_values) : (Datum) 0;
-		n++;
-	}
-	list_free(pending);
-	pending = others;
-	MemoryContextSwitchTo(old);
-	if (op_truncate)
-	{
-		cols[0][n] = CStringGetTextDatum("TRUNCATE");
-		nulls[1][n] = nulls[2][n] = nulls[3][n] = nulls[4][n] = true;
-		n++;
-	}
-	if (n == 0)
-		return;
-	memset(argnulls, ' ', sizeof(argnulls));
-	for (int f = 0; f < AUDIT_FIELDS; f++)
-	{
-		int			dims[1] = {n};
-		int			lbs[1] = {1};
+	memset(common_null, false, sizeof(common_null));
+	common[LOG_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
+	common[LOG_SESSION_USER] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+	common[LOG_APPLICATION] = CStringGetTextDatum(application_name ? application_name : "");
+	common[LOG_CLIENT_ADDR] = client_addr(&common_null[LOG_CLIENT_ADDR]);
+	common_null[LOG_PURPOSE] = purpose[0] == '\0';
+	common[LOG_PURPOSE] = common_null[LOG_PURPOSE] ? (Datum) 0 : CStringGetTextDatum(purpose);
 
-		if (n == 1)
-		{
-			/* one record: plain values, no arrays to build and unnest */
-			argtypes[f] = TEXTOID;
-			values[f] = cols[f][0];
-			if (nulls[f][0])
-				argnulls[f] = 'n';
-			continue;
-		}
-		argtypes[f] = TEXTARRAYOID;
-		values[f] = PointerGetDatum(construct_md_array(cols[f], nulls[f], 1, dims, lbs,
-													   TEXTOID, -1, false, TYPALIGN_INT));
-	}
-	argtypes[5] = OIDOID;
-	values[5] = ObjectIdGetDatum(relid);
-	argtypes[6] = TEXTOID;
-	values[6] = CStringGetTextDatum(relname);
-	argtypes[7] = TEXTOID;
-	values[7] = CStringGetTextDatum(session_user);
-	argtypes[8] = TEXTOID;
-	values[8] = CStringGetTextDatum(current_user);
-	argtypes[9] = TEXTOID;
-	appname = GetConfigOption("application_name", true, false);
-	values[9] = CStringGetTextDatum(appname ? appname : "");
-	argtypes[10] = TEXTOID;
-	values[10] = CStringGetTextDatum(purpose);
-	if (purpose[0] == '\0')
-		argnulls[10] = 'n';
-
-	/* the plans are made once, under the full switch (search_path pinned) */
-	if (n == 1 && insert_one_plan == NULL)
-		insert_one_plan = prepare_as_owner(AUDIT_INSERT
-										   " VALUES (pg_catalog.pg_current_xact_id(), $6, $7, $1,"
-										   "        $2::pg_catalog.jsonb, $3::pg_catalog.name[],"
-										   "        $4::pg_catalog.jsonb, $5::pg_catalog.jsonb, $8, $9,"
-										   "        $10, pg_catalog.inet_client_addr(), $11)",
-										   argtypes);
-	if (n > 1 && insert_plan == NULL)
-		insert_plan = prepare_as_owner(AUDIT_INSERT
-									   " SELECT pg_catalog.pg_current_xact_id(), $6, $7, o,"
-									   "        k::pg_catalog.jsonb, c::pg_catalog.name[],"
-									   "        ov::pg_catalog.jsonb, nv::pg_catalog.jsonb, $8, $9, $10,"
-									   "        pg_catalog.inet_client_addr(), $11"
-									   "   FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-									   "        pg_catalog.unnest($3), pg_catalog.unnest($4),"
-									   "        pg_catalog.unnest($5)) AS x(o, k, c, ov, nv)",
-									   argtypes);
-
-	/*
-	 * Then, per statement, only the user changes (to the log's owner, in a
-	 * security-restricted operation): the plan names everything with its
-	 * schema and keeps the search_path it was made with.
-	 */
-	plan_now = n == 1 ? insert_one_plan : insert_plan;
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ci_relation_owner(log_relid), save_sec | SECURITY_LOCAL_USERID_CHANGE |
+	SetUserIdAndSecContext(ci_relation_owner(log_oid), save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_plan(plan_now, values, argnulls, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not write the audit log");
-		SPI_finish();
+		rel = table_open(log_oid, RowExclusiveLock);
+		estate = CreateExecutorState();
+		cid = estate->es_output_cid = GetCurrentCommandId(true);
+		rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(rri, rel, 0, NULL, 0);
+		ExecOpenIndices(rri, false);
+		nslots = Min(npending, AUDIT_BATCH);
+		slots = palloc(sizeof(TupleTableSlot *) * nslots);
+		for (int s = 0; s < nslots; s++)
+			slots[s] = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
+		if (npending > 1)
+			bistate = GetBulkInsertState();
+
+		while (i < npending)
+		{
+			int			n = 0;
+
+			for (; i < npending && n < nslots; i++)
+			{
+				AuditRecord *r = &pending[i];
+				TupleTableSlot *slot;
+				Datum	   *v;
+				bool	   *isnull;
+
+				if (r->subid < subid)
+				{
+					pending[kept++] = *r;	/* an enclosing subtransaction's */
+					continue;
+				}
+				if (r->relid != relname_of)
+				{
+					relname_of = r->relid;
+					relname = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(get_rel_namespace(r->relid)),
+																			 get_rel_name(r->relid)));
+				}
+				if (r->userid != username_of)
+				{
+					username_of = r->userid;
+					username = CStringGetTextDatum(GetUserNameFromId(r->userid, false));
+				}
+				slot = slots[n++];
+				ExecClearTuple(slot);
+				v = slot->tts_values;
+				isnull = slot->tts_isnull;
+				memcpy(v, common, sizeof(common));
+				memcpy(isnull, common_null, sizeof(common_null));
+				v[LOG_AUDIT_ID] = Int64GetDatum(nextval_internal(seq_oid, false));
+				v[LOG_LOGGED_AT] = TimestampTzGetDatum(r->at);
+				v[LOG_RELID] = ObjectIdGetDatum(r->relid);
+				v[LOG_TABLE_NAME] = relname;
+				v[LOG_OPERATION] = CStringGetTextDatum(operation_name(r->op));
+				v[LOG_ROW_KEY] = r->row_key;
+				isnull[LOG_ROW_KEY] = r->row_key == (Datum) 0;
+				v[LOG_CHANGED] = r->changed;
+				isnull[LOG_CHANGED] = r->changed == (Datum) 0;
+				v[LOG_OLD_VALUES] = r->old_values;
+				isnull[LOG_OLD_VALUES] = r->old_values == (Datum) 0;
+				v[LOG_NEW_VALUES] = r->new_values;
+				isnull[LOG_NEW_VALUES] = r->new_values == (Datum) 0;
+				v[LOG_CURRENT_USER] = username;
+				ExecStoreVirtualTuple(slot);
+			}
+			if (n == 0)
+				break;
+			table_multi_insert(rel, slots, n, cid, 0, bistate);
+			for (int s = 0; s < n; s++)
+			{
+				List	   *recheck;
+
+				ResetPerTupleExprContext(estate);
+				recheck = ExecInsertIndexTuples(rri, slots[s], estate, false, false, NULL, NIL);
+				list_free(recheck);
+			}
+		}
+		if (bistate != NULL)
+			FreeBulkInsertState(bistate);
+		table_finish_bulk_insert(rel, 0);
+		/* newest first: each drop finds its resource owner entry at once */
+		for (int s = nslots - 1; s >= 0; s--)
+			ExecDropSingleTupleTableSlot(slots[s]);
+		ExecCloseIndices(rri);
+		FreeExecutorState(estate);
+		table_close(rel, NoLock);
 	}
 	PG_FINALLY();
 	{
 		SetUserIdAndSecContext(save_userid, save_sec);
 	}
 	PG_END_TRY();
+
+	npending = kept;
+	if (npending == 0)
+		audit_reset();
 }
 
 PG_FUNCTION_INFO_V1(ci_audit_trigger);
@@ -469,24 +602,22 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 	Relation	rel;
 	TupleDesc	tupdesc;
 	AuditDesc  *d;
-	AuditRecord *r;
-	MemoryContext old;
-	char	   *changed = NULL;
-	char	   *old_values = NULL;
-	char	   *new_values = NULL;
-	char	   *key;
+	Datum		changed = (Datum) 0;
+	Datum		old_values = (Datum) 0;
+	Datum		new_values = (Datum) 0;
+	Datum		key;
+	char		op;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("ci.audit_trigger() must be an AFTER trigger")));
-	if (audit_cxt == NULL)
-		audit_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
-										  ALLOCSET_DEFAULT_SIZES);
 	rel = td->tg_relation;
 	if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
 	{
-		flush_records(RelationGetRelid(rel), TRIGGER_FIRED_BY_TRUNCATE(td->tg_event));
+		if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+			add_record(RelationGetRelid(rel), 'T', (Datum) 0, (Datum) 0, (Datum) 0, (Datum) 0);
+		write_records();
 		return PointerGetDatum(NULL);
 	}
 
@@ -497,11 +628,9 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 		HeapTuple	oldt = td->tg_trigtuple;
 		HeapTuple	newt = td->tg_newtuple;
 		bool	   *diff = palloc0(sizeof(bool) * tupdesc->natts);
-		bool		any = false;
-		StringInfoData cols;
+		Datum	   *names = palloc(sizeof(Datum) * tupdesc->natts);
+		int			nchanged = 0;
 
-		initStringInfo(&cols);
-		appendStringInfoChar(&cols, '{');
 		for (int i = 0; i < tupdesc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
@@ -517,42 +646,33 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 			if (n1 == n2 && (n1 || datumIsEqual(v1, v2, att->attbyval, att->attlen)))
 				continue;
 			diff[i] = true;
-			if (any)
-				appendStringInfoChar(&cols, ',');
-			appendStringInfoString(&cols, quote_identifier(NameStr(att->attname)));
-			any = true;
+			names[nchanged++] = NameGetDatum(&att->attname);
 		}
-		appendStringInfoChar(&cols, '}');
-		if (!any && !d->log_unchanged)
+		if (nchanged == 0 && !d->log_unchanged)
 			return PointerGetDatum(NULL);
-		changed = cols.data;
+		changed = PointerGetDatum(construct_array(names, nchanged, NAMEOID, NAMEDATALEN,
+												  false, TYPALIGN_CHAR));
 		old_values = json_row(d, tupdesc, oldt, diff);
 		new_values = json_row(d, tupdesc, newt, diff);
 		key = json_key(rel, d, newt);
+		op = 'U';
 	}
 	else if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 	{
 		new_values = json_row(d, tupdesc, td->tg_trigtuple, NULL);
 		key = json_key(rel, d, td->tg_trigtuple);
+		op = 'I';
 	}
 	else
 	{
 		old_values = json_row(d, tupdesc, td->tg_trigtuple, NULL);
 		key = json_key(rel, d, td->tg_trigtuple);
+		op = 'D';
 	}
-
-	old = MemoryContextSwitchTo(audit_cxt);
-	r = palloc(sizeof(AuditRecord));
-	r->subid = GetCurrentSubTransactionId();
-	r->relid = RelationGetRelid(rel);
-	r->op = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? 'I' :
-		TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? 'U' : 'D';
-	r->row_key = pstrdup(key);
-	r->changed = changed ? pstrdup(changed) : NULL;
-	r->old_values = old_values ? pstrdup(old_values) : NULL;
-	r->new_values = new_values ? pstrdup(new_values) : NULL;
-	pending = lappend(pending, r);
-	MemoryContextSwitchTo(old);
+	add_record(RelationGetRelid(rel), op, key, changed, old_values, new_values);
+	/* a large statement goes out in batches */
+	if (npending >= AUDIT_BATCH)
+		write_records();
 	return PointerGetDatum(NULL);
 }
 
@@ -576,8 +696,8 @@ add_bytes(pg_cryptohash_ctx *ctx, const void *data, uint32 n, bool isnull)
 }
 
 /*
- * A column of a log row in the canonical encoding: integers and times as
- * 8 bytes big-endian (an oid as 4), text and jsonb as their stored bytes
+ * A column of a sealed row in the canonical encoding: bigints and times as
+ * 8 bytes big-endian (integers and oids as 4), text and jsonb as their stored bytes
  * (jsonb's binary form is canonical: equal values, equal bytes), anything
  * else as its type's output.
  */
@@ -608,8 +728,9 @@ add_field(pg_cryptohash_ctx *ctx, HeapTuple tup, TupleDesc desc, int col)
 				break;
 			}
 		case OIDOID:
+		case INT4OID:
 			{
-				uint32		v = DatumGetObjectId(d);
+				uint32		v = DatumGetUInt32(d);
 
 				for (int i = 0; i < 4; i++)
 					buf[i] = (uint8) (v >> (24 - 8 * i));
@@ -634,17 +755,25 @@ add_field(pg_cryptohash_ctx *ctx, HeapTuple tup, TupleDesc desc, int col)
 	}
 }
 
-/* The fields of a log row as the chain hashes them, in this order. */
-#define CHAIN_ROW_SQL \
+/*
+ * The chain seals the rows of two tables: the change log and the read
+ * audit.  Each link names its source; these are the fields each source's
+ * rows are hashed with, in this order.
+ */
+#define LOG_ROW_SQL \
 	"a.audit_id, a.logged_at, a.txid, a.relid, a.table_name, a.operation, a.row_key," \
 	" a.changed, a.old_values, a.new_values, a.session_user_name, a.current_user_name," \
 	" a.application_name, a.client_addr, a.purpose"
-#define CHAIN_ROW_FIELDS 15
+#define LOG_ROW_FIELDS 15
+#define READ_ROW_SQL \
+	"r.record_id, r.statement_start, r.role_name, r.session_user_name, r.purpose, r.relid," \
+	" r.table_name, r.column_name, r.row_count, r.row_keys, r.backend_pid, r.recorded_at"
+#define READ_ROW_FIELDS 12
 
-/* The hash of link seq over the row at SPI result row i, after prev. */
+/* The hash of link seq over a row of source (its fields from first_col), after prev. */
 static void
-link_hash(const uint8 *prev, int64 seq, HeapTuple tup, TupleDesc desc, int first_col,
-		  uint8 *out)
+link_hash(const uint8 *prev, int64 seq, const char *source, HeapTuple tup, TupleDesc desc,
+		  int first_col, int nfields, uint8 *out)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		seqbuf[8];
@@ -656,7 +785,8 @@ link_hash(const uint8 *prev, int64 seq, HeapTuple tup, TupleDesc desc, int first
 		pg_cryptohash_update(ctx, prev, PG_SHA256_DIGEST_LENGTH) < 0 ||
 		pg_cryptohash_update(ctx, seqbuf, 8) < 0)
 		elog(ERROR, "could not hash an audit row");
-	for (int f = 0; f < CHAIN_ROW_FIELDS; f++)
+	add_bytes(ctx, source, strlen(source), false);
+	for (int f = 0; f < nfields; f++)
 		add_field(ctx, tup, desc, first_col + f);
 	if (pg_cryptohash_final(ctx, out, PG_SHA256_DIGEST_LENGTH) < 0)
 		elog(ERROR, "could not hash an audit row");
@@ -680,27 +810,99 @@ chain_begin(CiUserSwitch *sw)
 		elog(ERROR, "could not lock the audit chain");
 }
 
+/* The links a sealer is making: arrays for one INSERT into the chain. */
+typedef struct SealBatch
+{
+	uint8		prev[PG_SHA256_DIGEST_LENGTH];
+	int64		seq;
+	int			n;
+	Datum	   *seqs;
+	Datum	   *ids;
+	Datum	   *prevs;
+	Datum	   *hashes;
+	Datum	   *sources;
+} SealBatch;
+
+static Datum
+hash_datum(const uint8 *h)
+{
+	bytea	   *b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+
+	SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	memcpy(VARDATA(b), h, PG_SHA256_DIGEST_LENGTH);
+	return PointerGetDatum(b);
+}
+
+/*
+ * Link the unsealed rows of one source, at most max_rows of them in the
+ * order of their ids; the query returns the row's fields (its id first).
+ */
+static void
+seal_source(SealBatch *b, const char *source, const char *query, int nfields, int max_rows)
+{
+	Datum		limit = Int32GetDatum(max_rows);
+	Datum		src = CStringGetTextDatum(source);
+
+	if (max_rows <= 0)
+		return;
+	if (SPI_execute_with_args(query, 1, (Oid[]) {INT4OID}, &limit, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rows to seal");
+	if (SPI_processed == 0)
+		return;
+	if (b->n == 0)
+	{
+		b->seqs = palloc(sizeof(Datum) * SPI_processed);
+		b->ids = palloc(sizeof(Datum) * SPI_processed);
+		b->prevs = palloc(sizeof(Datum) * SPI_processed);
+		b->hashes = palloc(sizeof(Datum) * SPI_processed);
+		b->sources = palloc(sizeof(Datum) * SPI_processed);
+	}
+	else
+	{
+		Size		size = sizeof(Datum) * (b->n + SPI_processed);
+
+		b->seqs = repalloc(b->seqs, size);
+		b->ids = repalloc(b->ids, size);
+		b->prevs = repalloc(b->prevs, size);
+		b->hashes = repalloc(b->hashes, size);
+		b->sources = repalloc(b->sources, size);
+	}
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		uint8		h[PG_SHA256_DIGEST_LENGTH];
+		bool		isnull;
+
+		b->seq++;
+		link_hash(b->prev, b->seq, source, tup, SPI_tuptable->tupdesc, 1, nfields, h);
+		b->seqs[b->n] = Int64GetDatum(b->seq);
+		b->ids[b->n] = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+		b->prevs[b->n] = hash_datum(b->prev);
+		b->hashes[b->n] = hash_datum(h);
+		b->sources[b->n] = src;
+		memcpy(b->prev, h, sizeof(b->prev));
+		b->n++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
 PG_FUNCTION_INFO_V1(ci_audit_seal);
 
 /*
- * ci.audit_seal(max_rows): link the log rows not sealed yet into the
- * chain, in the order of their ids; one sealer at a time (a second waits).
- * Returns how many rows it sealed.
+ * ci.audit_seal(max_rows): link the committed rows not sealed yet into
+ * the chain, the change log's first, then the read audit's, each in the
+ * order of their ids; one sealer at a time (a second waits).  Returns how
+ * many rows it sealed.
  */
 Datum
 ci_audit_seal(PG_FUNCTION_ARGS)
 {
 	int32		max_rows = PG_GETARG_INT32(0);
 	CiUserSwitch sw;
-	uint8		prev[PG_SHA256_DIGEST_LENGTH];
-	int64		seq = 0;
-	uint64		nrows;
-	Datum	   *seqs;
-	Datum	   *ids;
-	Datum	   *prevs;
-	Datum	   *hashes;
-	Oid			argtypes[4] = {INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID};
-	Datum		values[4];
+	SealBatch	b;
+	Oid			argtypes[5] = {INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID,
+	TEXTARRAYOID};
+	Datum		values[5];
 
 	if (max_rows <= 0)
 		ereport(ERROR,
@@ -713,70 +915,46 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 					" ORDER BY chain_seq DESC LIMIT 1",
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain");
-	memcpy(prev, zero_hash, sizeof(prev));
+	memset(&b, 0, sizeof(b));
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
 		bytea	   *h;
 
-		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		b.seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		memcpy(prev, VARDATA_ANY(h), PG_SHA256_DIGEST_LENGTH);
+		memcpy(b.prev, VARDATA_ANY(h), PG_SHA256_DIGEST_LENGTH);
 	}
-	values[0] = Int32GetDatum(max_rows);
-	if (SPI_execute_with_args("SELECT " CHAIN_ROW_SQL " FROM ci.audit_log a"
-							  " WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
-							  "                    WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id)"
-							  " ORDER BY a.audit_id LIMIT $1",
-							  1, (Oid[]) {INT4OID}, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the audit log");
-	nrows = SPI_processed;
-	if (nrows == 0)
+	seal_source(&b, "audit_log",
+				"SELECT " LOG_ROW_SQL " FROM ci.audit_log a"
+				" WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+				"                    WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id"
+				"                      AND c.source OPERATOR(pg_catalog.=) 'audit_log')"
+				" ORDER BY a.audit_id LIMIT $1",
+				LOG_ROW_FIELDS, max_rows);
+	seal_source(&b, "read_audit",
+				"SELECT " READ_ROW_SQL " FROM ci.read_audit r"
+				" WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+				"                    WHERE c.audit_id OPERATOR(pg_catalog.=) r.record_id"
+				"                      AND c.source OPERATOR(pg_catalog.=) 'read_audit')"
+				" ORDER BY r.record_id LIMIT $1",
+				READ_ROW_FIELDS, max_rows - b.n);
+	if (b.n > 0)
 	{
-		SPI_finish();
-		ci_restore_user(&sw);
-		PG_RETURN_INT64(0);
+		values[0] = PointerGetDatum(construct_array(b.seqs, b.n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+		values[1] = PointerGetDatum(construct_array(b.ids, b.n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+		values[2] = PointerGetDatum(construct_array(b.prevs, b.n, BYTEAOID, -1, false, TYPALIGN_INT));
+		values[3] = PointerGetDatum(construct_array(b.hashes, b.n, BYTEAOID, -1, false, TYPALIGN_INT));
+		values[4] = PointerGetDatum(construct_array(b.sources, b.n, TEXTOID, -1, false, TYPALIGN_INT));
+		if (SPI_execute_with_args("INSERT INTO ci.audit_chain (chain_seq, audit_id, prev_hash, row_hash, source)"
+								  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
+								  "  pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))",
+								  5, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not extend the audit chain");
 	}
-	seqs = palloc(sizeof(Datum) * nrows);
-	ids = palloc(sizeof(Datum) * nrows);
-	prevs = palloc(sizeof(Datum) * nrows);
-	hashes = palloc(sizeof(Datum) * nrows);
-	for (uint64 i = 0; i < nrows; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		uint8		h[PG_SHA256_DIGEST_LENGTH];
-		bytea	   *b;
-
-		seq++;
-		link_hash(prev, seq, tup, SPI_tuptable->tupdesc, 1, h);
-		seqs[i] = Int64GetDatum(seq);
-		{
-			bool		isnull;
-
-			ids[i] = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
-		}
-		b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-		SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-		memcpy(VARDATA(b), prev, PG_SHA256_DIGEST_LENGTH);
-		prevs[i] = PointerGetDatum(b);
-		b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-		SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
-		memcpy(VARDATA(b), h, PG_SHA256_DIGEST_LENGTH);
-		hashes[i] = PointerGetDatum(b);
-		memcpy(prev, h, sizeof(prev));
-	}
-	values[0] = PointerGetDatum(construct_array(seqs, nrows, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	values[1] = PointerGetDatum(construct_array(ids, nrows, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	values[2] = PointerGetDatum(construct_array(prevs, nrows, BYTEAOID, -1, false, TYPALIGN_INT));
-	values[3] = PointerGetDatum(construct_array(hashes, nrows, BYTEAOID, -1, false, TYPALIGN_INT));
-	if (SPI_execute_with_args("INSERT INTO ci.audit_chain (chain_seq, audit_id, prev_hash, row_hash)"
-							  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-							  "  pg_catalog.unnest($3), pg_catalog.unnest($4))",
-							  4, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not extend the audit chain");
 	SPI_finish();
 	ci_restore_user(&sw);
-	PG_RETURN_INT64((int64) nrows);
+	PG_RETURN_INT64((int64) b.n);
 }
 
 PG_FUNCTION_INFO_V1(ci_audit_verify);
@@ -853,10 +1031,14 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 	}
 	values[0] = Int64GetDatum(from_seq);
 	values[1] = Int64GetDatum(to_seq);
-	plan = SPI_prepare("SELECT c.chain_seq, c.audit_id, c.prev_hash, c.row_hash, a.audit_id IS NULL, "
-					   CHAIN_ROW_SQL
-					   " FROM ci.audit_chain c LEFT JOIN ci.audit_log a"
-					   "   ON a.audit_id OPERATOR(pg_catalog.=) c.audit_id"
+	plan = SPI_prepare("SELECT c.chain_seq, c.audit_id, c.prev_hash, c.row_hash, c.source,"
+					   "       a.audit_id IS NULL AND r.record_id IS NULL, "
+					   LOG_ROW_SQL ", " READ_ROW_SQL
+					   " FROM ci.audit_chain c"
+					   " LEFT JOIN ci.audit_log a ON c.source OPERATOR(pg_catalog.=) 'audit_log'"
+					   "   AND a.audit_id OPERATOR(pg_catalog.=) c.audit_id"
+					   " LEFT JOIN ci.read_audit r ON c.source OPERATOR(pg_catalog.=) 'read_audit'"
+					   "   AND r.record_id OPERATOR(pg_catalog.=) c.audit_id"
 					   " WHERE c.chain_seq OPERATOR(pg_catalog.>=) $1"
 					   "   AND c.chain_seq OPERATOR(pg_catalog.<=) $2"
 					   " ORDER BY c.chain_seq", 2, argtypes);
@@ -876,6 +1058,7 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 			int64		seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 			bytea	   *p = DatumGetByteaPP(SPI_getbinval(tup, desc, 3, &isnull));
 			bytea	   *h = DatumGetByteaPP(SPI_getbinval(tup, desc, 4, &isnull));
+			char	   *source = TextDatumGetCString(SPI_getbinval(tup, desc, 5, &isnull));
 			uint8		mine[PG_SHA256_DIGEST_LENGTH];
 
 			if (seq != expect)
@@ -885,16 +1068,21 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 					 memcmp(VARDATA_ANY(p), prev, PG_SHA256_DIGEST_LENGTH) != 0)
 				problem = psprintf("link %lld does not follow link %lld", (long long) seq,
 								   (long long) (seq - 1));
-			else if (DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull)))
-				problem = psprintf("the row of link %lld (audit_id %s) was deleted",
-								   (long long) seq, SPI_getvalue(tup, desc, 2));
+			else if (strcmp(source, "audit_log") != 0 && strcmp(source, "read_audit") != 0)
+				problem = psprintf("link %lld names no known source", (long long) seq);
+			else if (DatumGetBool(SPI_getbinval(tup, desc, 6, &isnull)))
+				problem = psprintf("the row of link %lld (%s %s) was deleted",
+								   (long long) seq, source, SPI_getvalue(tup, desc, 2));
 			else
 			{
-				link_hash(prev, seq, tup, desc, 6, mine);
+				if (source[0] == 'a')
+					link_hash(prev, seq, source, tup, desc, 7, LOG_ROW_FIELDS, mine);
+				else
+					link_hash(prev, seq, source, tup, desc, 7 + LOG_ROW_FIELDS, READ_ROW_FIELDS, mine);
 				if (VARSIZE_ANY_EXHDR(h) != PG_SHA256_DIGEST_LENGTH ||
 					memcmp(VARDATA_ANY(h), mine, PG_SHA256_DIGEST_LENGTH) != 0)
-					problem = psprintf("the row of link %lld (audit_id %s) was changed, or the link forged",
-									   (long long) seq, SPI_getvalue(tup, desc, 2));
+					problem = psprintf("the row of link %lld (%s %s) was changed, or the link forged",
+									   (long long) seq, source, SPI_getvalue(tup, desc, 2));
 			}
 			if (problem != NULL)
 				broken = seq;
@@ -955,21 +1143,8 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 static void
 note_event(Oid relid, char op)
 {
-	AuditRecord *r;
-	MemoryContext old;
-
-	if (audit_cxt == NULL)
-		audit_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
-										  ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(audit_cxt);
-	r = palloc0(sizeof(AuditRecord));
-	r->subid = GetCurrentSubTransactionId();
-	r->relid = relid;
-	r->op = op;
-	r->row_key = pstrdup("{}");
-	pending = lappend(pending, r);
-	MemoryContextSwitchTo(old);
-	flush_records(relid, false);
+	add_record(relid, op, (Datum) 0, (Datum) 0, (Datum) 0, (Datum) 0);
+	write_records();
 }
 
 /* Does the table have its audit triggers already? */
@@ -1112,10 +1287,10 @@ bool		ci_audit_purging = false;
 PG_FUNCTION_INFO_V1(ci_audit_purge);
 
 /*
- * ci.audit_purge(older_than): remove the oldest sealed part of the log,
- * as far as every row in it is older than older_than, keeping a
- * checkpoint (its last link) so that the rest of the chain still
- * verifies.  Returns how many rows went.
+ * ci.audit_purge(older_than): remove the oldest sealed part of the chain
+ * and its rows (changes and reads), as far as every row in it is older
+ * than older_than, keeping a checkpoint (its last link) so that the rest
+ * of the chain still verifies.  Returns how many rows went.
  */
 Datum
 ci_audit_purge(PG_FUNCTION_ARGS)
@@ -1132,8 +1307,13 @@ ci_audit_purge(PG_FUNCTION_ARGS)
 	chain_begin(&sw);
 	/* the sealed prefix whose rows are all old enough */
 	if (SPI_execute_with_args("SELECT coalesce((SELECT min(c.chain_seq) OPERATOR(pg_catalog.-) 1"
-							  "   FROM ci.audit_chain c JOIN ci.audit_log a USING (audit_id)"
-							  "  WHERE a.logged_at OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)),"
+							  "   FROM ci.audit_chain c"
+							  "   LEFT JOIN ci.audit_log a ON c.source OPERATOR(pg_catalog.=) 'audit_log'"
+							  "     AND a.audit_id OPERATOR(pg_catalog.=) c.audit_id"
+							  "   LEFT JOIN ci.read_audit r ON c.source OPERATOR(pg_catalog.=) 'read_audit'"
+							  "     AND r.record_id OPERATOR(pg_catalog.=) c.audit_id"
+							  "  WHERE coalesce(a.logged_at, r.recorded_at)"
+							  "        OPERATOR(pg_catalog.>=) (pg_catalog.now() OPERATOR(pg_catalog.-) $1)),"
 							  "  (SELECT max(chain_seq) FROM ci.audit_chain), 0)",
 							  1, argtypes, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain");
@@ -1156,10 +1336,18 @@ ci_audit_purge(PG_FUNCTION_ARGS)
 			{
 				if (SPI_execute_with_args("DELETE FROM ci.audit_log a USING ci.audit_chain c"
 										  " WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id"
+										  " AND c.source OPERATOR(pg_catalog.=) 'audit_log'"
 										  " AND c.chain_seq OPERATOR(pg_catalog.<=) $1",
 										  1, t, v, NULL, false, 0) != SPI_OK_DELETE)
 					elog(ERROR, "could not purge the audit log");
 				purged = SPI_processed;
+				if (SPI_execute_with_args("DELETE FROM ci.read_audit r USING ci.audit_chain c"
+										  " WHERE c.audit_id OPERATOR(pg_catalog.=) r.record_id"
+										  " AND c.source OPERATOR(pg_catalog.=) 'read_audit'"
+										  " AND c.chain_seq OPERATOR(pg_catalog.<=) $1",
+										  1, t, v, NULL, false, 0) != SPI_OK_DELETE)
+					elog(ERROR, "could not purge the read audit");
+				purged += SPI_processed;
 				if (SPI_execute_with_args("DELETE FROM ci.audit_chain"
 										  " WHERE chain_seq OPERATOR(pg_catalog.<=) $1",
 										  1, t, v, NULL, false, 0) != SPI_OK_DELETE)
