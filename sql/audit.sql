@@ -159,6 +159,17 @@ ALTER TABLE au_customers DISABLE TRIGGER USER;
 ALTER TABLE au_customers ENABLE TRIGGER USER;
 SELECT operation, current_user_name = current_user AS by_me FROM ci.audit_log
  WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
+-- with only the statement trigger off, the changes still reach the log
+-- (at commit)
+ALTER TABLE au_customers DISABLE TRIGGER customer_info_audit_stmt;
+BEGIN;
+UPDATE au_customers SET balance = 32 WHERE id = 3;
+SELECT count(*) AS written_yet FROM ci.audit_log
+ WHERE relid = 'au_customers'::regclass AND new_values ->> 'balance' = '32';
+COMMIT;
+ALTER TABLE au_customers ENABLE TRIGGER customer_info_audit_stmt;
+SELECT operation, changed, new_values FROM ci.audit_log
+ WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
 
 -- Detaching is itself recorded; afterwards nothing is.
 SET ROLE regress_au_admin;

@@ -87,6 +87,7 @@ static MemoryContext audit_cxt = NULL;	/* the records and their values */
 static AuditRecord *pending = NULL;
 static int	npending = 0;
 static int	maxpending = 0;
+static int	nheld = 0;			/* of them, held for an enclosing subtransaction */
 
 /* How the columns of the table being recorded are shown */
 typedef struct AuditDesc
@@ -109,14 +110,22 @@ static void
 audit_reset(void)
 {
 	pending = NULL;
-	npending = maxpending = 0;
+	npending = maxpending = nheld = 0;
 	if (audit_cxt != NULL)
 		MemoryContextReset(audit_cxt);
 }
 
+static void write_records(void);
+
 static void
 audit_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 {
+	/*
+	 * Records still waiting when the transaction commits (their statement
+	 * trigger was disabled) are written now rather than lost.
+	 */
+	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) && npending > 0)
+		write_records();
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
 		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
 		event == XACT_EVENT_PREPARE)
@@ -140,11 +149,22 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		if (pending[i].subid < mySubid)
 			pending[kept++] = pending[i];
 	npending = kept;
+	nheld = Min(nheld, npending);
 }
 
-/* ci.audit_log and its id sequence, looked up once (forgotten if either goes) */
+/*
+ * ci.audit_log and its id sequence, looked up once, and the slots its rows
+ * are written through (over a copy of its row type, so that they need no
+ * pin and last across transactions): all forgotten when either changes.
+ * The invalidation callback only marks them stale: it can run in the
+ * middle of a write, which goes on with what it has.
+ */
 static Oid	log_relid = InvalidOid;
 static Oid	log_seq_relid = InvalidOid;
+static MemoryContext log_cxt = NULL;
+static TupleDesc log_tupdesc = NULL;
+static TupleTableSlot **log_slots = NULL;
+static int	log_nslots = 0;
 
 static void
 audit_relcache_callback(Datum arg pg_attribute_unused(), Oid relid)
@@ -160,6 +180,13 @@ lookup_log(void)
 
 	if (OidIsValid(log_relid))
 		return;
+	if (log_cxt == NULL)
+		log_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit log",
+										ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(log_cxt);
+	log_tupdesc = NULL;
+	log_slots = NULL;
+	log_nslots = 0;
 	ci_ns = get_namespace_oid("ci", false);
 	log_seq_relid = get_relname_relid("audit_log_audit_id_seq", ci_ns);
 	log_relid = get_relname_relid("audit_log", ci_ns);
@@ -424,6 +451,29 @@ operation_name(char op)
 	}
 }
 
+/* n slots for the log's rows (made once, kept in log_cxt). */
+static TupleTableSlot **
+log_slots_for(Relation rel, int n)
+{
+	MemoryContext old;
+
+	Assert(n <= AUDIT_BATCH);
+	if (log_tupdesc == NULL)
+	{
+		if (RelationGetDescr(rel)->natts != LOG_NATTS)
+			elog(ERROR, "table ci.audit_log does not have the columns of this version of customer_info");
+		old = MemoryContextSwitchTo(log_cxt);
+		log_tupdesc = CreateTupleDescCopy(RelationGetDescr(rel));
+		log_slots = palloc0(sizeof(TupleTableSlot *) * AUDIT_BATCH);
+		MemoryContextSwitchTo(old);
+	}
+	old = MemoryContextSwitchTo(log_cxt);
+	while (log_nslots < n)
+		log_slots[log_nslots++] = MakeSingleTupleTableSlot(log_tupdesc, &TTSOpsHeapTuple);
+	MemoryContextSwitchTo(old);
+	return log_slots;
+}
+
 /* The client's address as inet_client_addr() gives it (NULL: a local socket). */
 static Datum
 client_addr(bool *isnull)
@@ -474,6 +524,8 @@ write_records(void)
 	Datum		relname = (Datum) 0;
 	Oid			username_of = InvalidOid;
 	Datum		username = (Datum) 0;
+	char		op_of = '\0';
+	Datum		op_name = (Datum) 0;
 
 	if (npending == 0)
 		return;
@@ -501,9 +553,7 @@ write_records(void)
 		InitResultRelInfo(rri, rel, 0, NULL, 0);
 		ExecOpenIndices(rri, false);
 		nslots = Min(npending, AUDIT_BATCH);
-		slots = palloc(sizeof(TupleTableSlot *) * nslots);
-		for (int s = 0; s < nslots; s++)
-			slots[s] = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
+		slots = log_slots_for(rel, nslots);
 		if (npending > 1)
 			bistate = GetBulkInsertState();
 
@@ -544,7 +594,12 @@ write_records(void)
 				v[LOG_LOGGED_AT] = TimestampTzGetDatum(r->at);
 				v[LOG_RELID] = ObjectIdGetDatum(r->relid);
 				v[LOG_TABLE_NAME] = relname;
-				v[LOG_OPERATION] = CStringGetTextDatum(operation_name(r->op));
+				if (r->op != op_of)
+				{
+					op_of = r->op;
+					op_name = CStringGetTextDatum(operation_name(r->op));
+				}
+				v[LOG_OPERATION] = op_name;
 				v[LOG_ROW_KEY] = r->row_key;
 				isnull[LOG_ROW_KEY] = r->row_key == (Datum) 0;
 				v[LOG_CHANGED] = r->changed;
@@ -571,9 +626,8 @@ write_records(void)
 		if (bistate != NULL)
 			FreeBulkInsertState(bistate);
 		table_finish_bulk_insert(rel, 0);
-		/* newest first: each drop finds its resource owner entry at once */
-		for (int s = nslots - 1; s >= 0; s--)
-			ExecDropSingleTupleTableSlot(slots[s]);
+		for (int s = 0; s < nslots; s++)
+			ExecClearTuple(slots[s]);
 		ExecCloseIndices(rri);
 		FreeExecutorState(estate);
 		table_close(rel, NoLock);
@@ -584,7 +638,7 @@ write_records(void)
 	}
 	PG_END_TRY();
 
-	npending = kept;
+	npending = nheld = kept;
 	if (npending == 0)
 		audit_reset();
 }
@@ -671,7 +725,7 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 	}
 	add_record(RelationGetRelid(rel), op, key, changed, old_values, new_values);
 	/* a large statement goes out in batches */
-	if (npending >= AUDIT_BATCH)
+	if (npending - nheld >= AUDIT_BATCH)
 		write_records();
 	return PointerGetDatum(NULL);
 }
