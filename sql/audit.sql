@@ -170,6 +170,13 @@ COMMIT;
 ALTER TABLE au_customers ENABLE TRIGGER customer_info_audit_stmt;
 SELECT operation, changed, new_values FROM ci.audit_log
  WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
+-- the log names the table as it was called at the time
+ALTER TABLE au_customers RENAME TO au_clients;
+UPDATE au_clients SET balance = 33 WHERE id = 3;
+ALTER TABLE au_clients RENAME TO au_customers;
+UPDATE au_customers SET balance = 34 WHERE id = 3;
+SELECT table_name, new_values FROM ci.audit_log
+ WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
 
 -- Detaching is itself recorded; afterwards nothing is.
 SET ROLE regress_au_admin;

@@ -58,6 +58,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
@@ -197,12 +198,76 @@ lookup_log(void)
 	}
 }
 
+/*
+ * Names every log row repeats (the table's, the users'), kept until the
+ * catalogs change: the invalidation callback only marks them stale, and
+ * callers copy what they get.
+ */
+typedef struct CachedName
+{
+	Oid			oid;
+	char	   *name;
+} CachedName;
+
+static CachedName table_name_cache = {InvalidOid, NULL};
+static CachedName user_name_cache[2] = {{InvalidOid, NULL}, {InvalidOid, NULL}};
+
+static void
+audit_names_callback(Datum arg pg_attribute_unused(), int cacheid,
+					 uint32 hashvalue pg_attribute_unused())
+{
+	if (cacheid == AUTHOID)
+		user_name_cache[0].oid = user_name_cache[1].oid = InvalidOid;
+	else
+		table_name_cache.oid = InvalidOid;
+}
+
+static void
+cache_name(CachedName *c, Oid oid, const char *name)
+{
+	char	   *copy = MemoryContextStrdup(TopMemoryContext, name);
+
+	if (c->name != NULL)
+		pfree(c->name);
+	c->name = copy;
+	c->oid = oid;
+}
+
+/* The table's schema-qualified name, as text. */
+static Datum
+table_name_text(Oid relid)
+{
+	if (table_name_cache.oid != relid)
+		cache_name(&table_name_cache, relid,
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											  get_rel_name(relid)));
+	return CStringGetTextDatum(table_name_cache.name);
+}
+
+/* A role's name, as text. */
+static Datum
+user_name_text(Oid roleid)
+{
+	CachedName *c;
+
+	if (user_name_cache[0].oid == roleid)
+		return CStringGetTextDatum(user_name_cache[0].name);
+	if (user_name_cache[1].oid == roleid)
+		return CStringGetTextDatum(user_name_cache[1].name);
+	c = OidIsValid(user_name_cache[0].oid) ? &user_name_cache[1] : &user_name_cache[0];
+	cache_name(c, roleid, GetUserNameFromId(roleid, false));
+	return CStringGetTextDatum(c->name);
+}
+
 void
 ci_audit_init(void)
 {
 	RegisterXactCallback(audit_xact_callback, NULL);
 	RegisterSubXactCallback(audit_subxact_callback, NULL);
 	CacheRegisterRelcacheCallback(audit_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(RELOID, audit_names_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, audit_names_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, audit_names_callback, (Datum) 0);
 }
 
 /* The table's audit settings and column forms (cached until the policy changes). */
@@ -535,7 +600,7 @@ write_records(void)
 
 	memset(common_null, false, sizeof(common_null));
 	common[LOG_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	common[LOG_SESSION_USER] = CStringGetTextDatum(GetUserNameFromId(GetSessionUserId(), false));
+	common[LOG_SESSION_USER] = user_name_text(GetSessionUserId());
 	common[LOG_APPLICATION] = CStringGetTextDatum(application_name ? application_name : "");
 	common[LOG_CLIENT_ADDR] = client_addr(&common_null[LOG_CLIENT_ADDR]);
 	common_null[LOG_PURPOSE] = purpose[0] == '\0';
@@ -576,13 +641,12 @@ write_records(void)
 				if (r->relid != relname_of)
 				{
 					relname_of = r->relid;
-					relname = CStringGetTextDatum(quote_qualified_identifier(get_namespace_name(get_rel_namespace(r->relid)),
-																			 get_rel_name(r->relid)));
+					relname = table_name_text(r->relid);
 				}
 				if (r->userid != username_of)
 				{
 					username_of = r->userid;
-					username = CStringGetTextDatum(GetUserNameFromId(r->userid, false));
+					username = user_name_text(r->userid);
 				}
 				slot = slots[n++];
 				ExecClearTuple(slot);
