@@ -159,22 +159,37 @@ ALTER TABLE au_customers DISABLE TRIGGER USER;
 ALTER TABLE au_customers ENABLE TRIGGER USER;
 SELECT operation, current_user_name = current_user AS by_me FROM ci.audit_log
  WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
--- with only the statement trigger off, the changes still reach the log
--- (at commit)
-ALTER TABLE au_customers DISABLE TRIGGER customer_info_audit_stmt;
+-- a transaction's records reach the log when it commits, each with the
+-- purpose and application of its own statement
 BEGIN;
+SET LOCAL customer_info.purpose = 'service';
 UPDATE au_customers SET balance = 32 WHERE id = 3;
 SELECT count(*) AS written_yet FROM ci.audit_log
  WHERE relid = 'au_customers'::regclass AND new_values ->> 'balance' = '32';
+SET LOCAL customer_info.purpose = 'risk_control';
+SET LOCAL application_name = 'second-app';
+UPDATE au_customers SET balance = 33 WHERE id = 3;
 COMMIT;
-ALTER TABLE au_customers ENABLE TRIGGER customer_info_audit_stmt;
-SELECT operation, changed, new_values FROM ci.audit_log
+SELECT operation, changed, new_values, purpose, application_name FROM ci.audit_log
  WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
+-- a large transaction goes out in batches; a rolled-back savepoint's
+-- records go with it, even those already written in a batch
+BEGIN;
+INSERT INTO au_customers SELECT g, NULL, NULL, NULL, g FROM generate_series(1000, 3499) g;
+SAVEPOINT s;
+UPDATE au_customers SET balance = balance + 1 WHERE id >= 1000;
+ROLLBACK TO s;
+DELETE FROM au_customers WHERE id >= 3000;
+COMMIT;
+SELECT operation, count(*) FROM ci.audit_log
+ WHERE relid = 'au_customers'::regclass AND (row_key ->> 'id')::int >= 1000
+ GROUP BY operation ORDER BY operation;
+DELETE FROM au_customers WHERE id >= 1000;
 -- the log names the table as it was called at the time
 ALTER TABLE au_customers RENAME TO au_clients;
-UPDATE au_clients SET balance = 33 WHERE id = 3;
+UPDATE au_clients SET balance = 34 WHERE id = 3;
 ALTER TABLE au_clients RENAME TO au_customers;
-UPDATE au_customers SET balance = 34 WHERE id = 3;
+UPDATE au_customers SET balance = 35 WHERE id = 3;
 SELECT table_name, new_values FROM ci.audit_log
  WHERE relid = 'au_customers'::regclass ORDER BY audit_id DESC LIMIT 2;
 

@@ -7,14 +7,13 @@
  * each INSERT, UPDATE and DELETE in backend memory (old and new values as
  * jsonb built directly, for an UPDATE only the columns that changed,
  * protected columns as stored: the envelope of an encrypted one, the mask
- * of one kept in clear, never its plaintext), and an AFTER statement
- * trigger that writes the statement's records into ci.audit_log, with the
- * actor (session and current user, application, client address) and the
- * session's purpose; it also records TRUNCATE.  The records go straight
- * into the log's heap and indexes in batches, as COPY writes (no SQL to
- * plan or run per statement); a large statement writes a batch whenever
- * AUDIT_BATCH records are waiting.  Records of a subtransaction that
- * rolls back are dropped with it.
+ * of one kept in clear, never its plaintext; the actor: session and
+ * current user, application, client address; the session's purpose), and
+ * an AFTER TRUNCATE statement trigger.  A transaction's records go into
+ * ci.audit_log just before it commits (a batch whenever AUDIT_BATCH are
+ * waiting), straight into the log's heap and indexes as COPY writes, with
+ * no SQL to plan or run, and no statement trigger to fire per statement.
+ * Records of a subtransaction that rolls back are dropped with it.
  *
  * ci.audit_log is append-only.  ci.audit_seal() links the rows written
  * since the last seal, changes and clear reads (ci.read_audit) alike,
@@ -76,6 +75,9 @@ typedef struct AuditRecord
 	SubTransactionId subid;
 	Oid			relid;
 	Oid			userid;			/* the current user at the change */
+	Oid			session_userid; /* and the session's */
+	const char *purpose;		/* the session's purpose then ("" if none) */
+	const char *appname;		/* and application_name */
 	char		op;				/* I U D T (truncate) X (detach) Z (triggers off) */
 	TimestampTz at;
 	Datum		row_key;		/* jsonb, or 0 */
@@ -89,6 +91,8 @@ static AuditRecord *pending = NULL;
 static int	npending = 0;
 static int	maxpending = 0;
 static int	nheld = 0;			/* of them, held for an enclosing subtransaction */
+static char *last_purpose = NULL;	/* the settings the last record had, in audit_cxt */
+static char *last_appname = NULL;
 
 /* How the columns of the table being recorded are shown */
 typedef struct AuditDesc
@@ -112,6 +116,7 @@ audit_reset(void)
 {
 	pending = NULL;
 	npending = maxpending = nheld = 0;
+	last_purpose = last_appname = NULL;
 	if (audit_cxt != NULL)
 		MemoryContextReset(audit_cxt);
 }
@@ -121,10 +126,7 @@ static void write_records(void);
 static void
 audit_xact_callback(XactEvent event, void *arg pg_attribute_unused())
 {
-	/*
-	 * Records still waiting when the transaction commits (their statement
-	 * trigger was disabled) are written now rather than lost.
-	 */
+	/* the transaction's records go into the log just before it commits */
 	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) && npending > 0)
 		write_records();
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_COMMIT ||
@@ -451,6 +453,8 @@ add_record(Oid relid, char op, Datum row_key, Datum changed, Datum old_values,
 {
 	AuditRecord *r;
 	MemoryContext old;
+	const char *purpose;
+	const char *appname;
 
 	if (audit_cxt == NULL)
 		audit_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
@@ -462,10 +466,20 @@ add_record(Oid relid, char op, Datum row_key, Datum changed, Datum old_values,
 		pending = pending == NULL ? palloc(sizeof(AuditRecord) * maxpending) :
 			repalloc(pending, sizeof(AuditRecord) * maxpending);
 	}
+	/* settings change seldom: records share one copy while they stay */
+	purpose = ci_session_purpose();
+	appname = application_name ? application_name : "";
+	if (last_purpose == NULL || strcmp(last_purpose, purpose) != 0)
+		last_purpose = pstrdup(purpose);
+	if (last_appname == NULL || strcmp(last_appname, appname) != 0)
+		last_appname = pstrdup(appname);
 	r = &pending[npending++];
 	r->subid = GetCurrentSubTransactionId();
 	r->relid = relid;
 	r->userid = GetUserId();
+	r->session_userid = GetSessionUserId();
+	r->purpose = last_purpose;
+	r->appname = last_appname;
 	r->op = op;
 	r->at = GetCurrentTimestamp();
 	r->row_key = row_key ? datumCopy(row_key, false, -1) : (Datum) 0;
@@ -584,13 +598,18 @@ write_records(void)
 	int			i = 0;
 	Datum		common[LOG_NATTS];
 	bool		common_null[LOG_NATTS];
-	const char *purpose = ci_session_purpose();
 	Oid			relname_of = InvalidOid;
 	Datum		relname = (Datum) 0;
 	Oid			username_of = InvalidOid;
 	Datum		username = (Datum) 0;
 	char		op_of = '\0';
 	Datum		op_name = (Datum) 0;
+	Oid			session_of = InvalidOid;
+	Datum		session_name = (Datum) 0;
+	const char *purpose_of = NULL;
+	Datum		purpose = (Datum) 0;
+	const char *appname_of = NULL;
+	Datum		appname = (Datum) 0;
 
 	if (npending == 0)
 		return;
@@ -600,11 +619,7 @@ write_records(void)
 
 	memset(common_null, false, sizeof(common_null));
 	common[LOG_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
-	common[LOG_SESSION_USER] = user_name_text(GetSessionUserId());
-	common[LOG_APPLICATION] = CStringGetTextDatum(application_name ? application_name : "");
 	common[LOG_CLIENT_ADDR] = client_addr(&common_null[LOG_CLIENT_ADDR]);
-	common_null[LOG_PURPOSE] = purpose[0] == '\0';
-	common[LOG_PURPOSE] = common_null[LOG_PURPOSE] ? (Datum) 0 : CStringGetTextDatum(purpose);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(ci_relation_owner(log_oid), save_sec | SECURITY_LOCAL_USERID_CHANGE |
@@ -648,6 +663,21 @@ write_records(void)
 					username_of = r->userid;
 					username = user_name_text(r->userid);
 				}
+				if (r->session_userid != session_of)
+				{
+					session_of = r->session_userid;
+					session_name = user_name_text(r->session_userid);
+				}
+				if (r->purpose != purpose_of)
+				{
+					purpose_of = r->purpose;
+					purpose = r->purpose[0] ? CStringGetTextDatum(r->purpose) : (Datum) 0;
+				}
+				if (r->appname != appname_of)
+				{
+					appname_of = r->appname;
+					appname = CStringGetTextDatum(r->appname);
+				}
 				slot = slots[n++];
 				ExecClearTuple(slot);
 				v = slot->tts_values;
@@ -673,6 +703,10 @@ write_records(void)
 				v[LOG_NEW_VALUES] = r->new_values;
 				isnull[LOG_NEW_VALUES] = r->new_values == (Datum) 0;
 				v[LOG_CURRENT_USER] = username;
+				v[LOG_SESSION_USER] = session_name;
+				v[LOG_PURPOSE] = purpose;
+				isnull[LOG_PURPOSE] = purpose == (Datum) 0;
+				v[LOG_APPLICATION] = appname;
 				ExecStoreVirtualTuple(slot);
 			}
 			if (n == 0)
@@ -710,8 +744,10 @@ write_records(void)
 PG_FUNCTION_INFO_V1(ci_audit_trigger);
 
 /*
- * ci.audit_trigger(): the row trigger records a change; the statement
- * trigger writes the statement's records (and records a TRUNCATE).
+ * ci.audit_trigger(): the row trigger records a change (written with the
+ * transaction's others when it commits, or in a batch once AUDIT_BATCH
+ * are waiting); the statement trigger records a TRUNCATE and writes it at
+ * once, with what is waiting.
  */
 Datum
 ci_audit_trigger(PG_FUNCTION_ARGS)
@@ -733,8 +769,11 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 	rel = td->tg_relation;
 	if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
 	{
-		if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
-			add_record(RelationGetRelid(rel), 'T', (Datum) 0, (Datum) 0, (Datum) 0, (Datum) 0);
+		if (!TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("ci.audit_trigger() records only TRUNCATE per statement")));
+		add_record(RelationGetRelid(rel), 'T', (Datum) 0, (Datum) 0, (Datum) 0, (Datum) 0);
 		write_records();
 		return PointerGetDatum(NULL);
 	}
@@ -788,7 +827,7 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 		op = 'D';
 	}
 	add_record(RelationGetRelid(rel), op, key, changed, old_values, new_values);
-	/* a large statement goes out in batches */
+	/* a large transaction goes out in batches */
 	if (npending - nheld >= AUDIT_BATCH)
 		write_records();
 	return PointerGetDatum(NULL);
@@ -1361,7 +1400,7 @@ ci_audit_attach(PG_FUNCTION_ARGS)
 									   " ON %s FOR EACH ROW EXECUTE FUNCTION ci.audit_trigger()", qrel));
 		ci_run_as_table_owner(relid,
 							  psprintf("CREATE TRIGGER customer_info_audit_stmt"
-									   " AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE"
+									   " AFTER TRUNCATE"
 									   " ON %s FOR EACH STATEMENT EXECUTE FUNCTION ci.audit_trigger()",
 									   qrel));
 	}
