@@ -185,6 +185,52 @@ SELECT operation, count(*) FROM ci.audit_log
  WHERE relid = 'au_customers'::regclass AND (row_key ->> 'id')::int >= 1000
  GROUP BY operation ORDER BY operation;
 DELETE FROM au_customers WHERE id >= 1000;
+-- many small subtransactions (a loop with an exception block): what
+-- commits is recorded, what rolls back is not
+DO $$
+BEGIN
+	FOR i IN 4000..6999 LOOP
+		BEGIN
+			INSERT INTO au_customers VALUES (i, NULL, NULL, NULL, i);
+			IF i % 3 = 0 THEN
+				RAISE EXCEPTION 'roll this one back';
+			END IF;
+		EXCEPTION WHEN raise_exception THEN
+			NULL;
+		END;
+	END LOOP;
+END $$;
+SELECT count(*) AS recorded, count(*) FILTER (WHERE (row_key ->> 'id')::int % 3 = 0) AS rolled_back_recorded
+  FROM ci.audit_log
+ WHERE relid = 'au_customers'::regclass AND operation = 'INSERT' AND (row_key ->> 'id')::int >= 4000;
+DELETE FROM au_customers WHERE id >= 4000;
+-- a table dropped, renamed, a role dropped before the commit: the records
+-- keep the names of the time
+CREATE TABLE au_scratch (id int PRIMARY KEY, v text);
+CREATE ROLE regress_au_temp;
+GRANT INSERT, UPDATE ON au_scratch TO regress_au_temp;
+SET ROLE regress_au_admin;
+SELECT ci.audit('au_scratch');
+RESET ROLE;
+BEGIN;
+SET LOCAL ROLE regress_au_temp;
+INSERT INTO au_scratch VALUES (1, 'a');
+RESET ROLE;
+ALTER TABLE au_scratch RENAME TO au_scratch2;
+UPDATE au_scratch2 SET v = 'b';
+DROP TABLE au_scratch2;
+DROP ROLE regress_au_temp;
+COMMIT;
+SELECT operation, table_name,
+	   CASE WHEN current_user_name = current_user THEN 'me' ELSE current_user_name END AS by_whom,
+	   new_values
+  FROM ci.audit_log
+ WHERE table_name LIKE 'public.au_scratch%' ORDER BY audit_id;
+-- the trigger function works only through ci.audit()
+CREATE TABLE au_other (id int PRIMARY KEY);
+CREATE TRIGGER forged AFTER INSERT ON au_other FOR EACH ROW EXECUTE FUNCTION ci.audit_trigger();
+INSERT INTO au_other VALUES (1);
+DROP TABLE au_other;
 -- the log names the table as it was called at the time
 ALTER TABLE au_customers RENAME TO au_clients;
 UPDATE au_clients SET balance = 34 WHERE id = 3;

@@ -3280,7 +3280,7 @@ CREATE FUNCTION ci.audit_trigger() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'ci_audit_trigger'
 	LANGUAGE C;
 COMMENT ON FUNCTION ci.audit_trigger() IS
-	'the audit triggers of ci.audit(): the row trigger records a change, the statement trigger writes them (and records TRUNCATE)';
+	'the audit triggers of ci.audit(): the row trigger records a change (written into ci.audit_log when the transaction commits), the statement trigger records TRUNCATE; fires only on tables attached with ci.audit()';
 
 CREATE FUNCTION ci.audit_attach(tbl regclass, exclude name[], log_unchanged boolean, attach boolean)
 	RETURNS void

@@ -69,17 +69,23 @@
 /* Records waiting to be written, and how many go to the log at a time. */
 #define AUDIT_BATCH		1000
 
-/* One change, waiting for its statement's end (or a full batch). */
+/*
+ * One change, waiting for its transaction's commit (or a full batch).  Its
+ * strings are taken when it is made (the table or a role may be renamed or
+ * dropped before the commit) and shared by the records that follow while
+ * they stay the same.
+ */
 typedef struct AuditRecord
 {
 	SubTransactionId subid;
 	Oid			relid;
-	Oid			userid;			/* the current user at the change */
-	Oid			session_userid; /* and the session's */
-	const char *purpose;		/* the session's purpose then ("" if none) */
-	const char *appname;		/* and application_name */
 	char		op;				/* I U D T (truncate) X (detach) Z (triggers off) */
 	TimestampTz at;
+	const char *table_name;		/* schema-qualified, as it was called */
+	const char *user_name;		/* the current user at the change */
+	const char *session_name;	/* the session user */
+	const char *purpose;		/* the session's purpose ("" if none) */
+	const char *appname;		/* application_name */
 	Datum		row_key;		/* jsonb, or 0 */
 	Datum		changed;		/* name[], UPDATE only, or 0 */
 	Datum		old_values;		/* jsonb, or 0 */
@@ -91,8 +97,13 @@ static AuditRecord *pending = NULL;
 static int	npending = 0;
 static int	maxpending = 0;
 static int	nheld = 0;			/* of them, held for an enclosing subtransaction */
-static char *last_purpose = NULL;	/* the settings the last record had, in audit_cxt */
-static char *last_appname = NULL;
+static int	nwritten = 0;		/* written since audit_cxt was last emptied */
+
+/* what the last record took, to share (pointers into audit_cxt) */
+static AuditRecord last_record;
+static Oid	last_userid = InvalidOid;
+static Oid	last_session_userid = InvalidOid;
+static uint64 last_names_generation = 0;
 
 /* How the columns of the table being recorded are shown */
 typedef struct AuditDesc
@@ -111,17 +122,24 @@ typedef struct AuditDesc
 static AuditDesc *last_desc = NULL;
 static MemoryContext desc_cxt = NULL;
 
+static void write_records(void);
+
+static void
+forget_last_record(void)
+{
+	memset(&last_record, 0, sizeof(last_record));
+	last_userid = last_session_userid = InvalidOid;
+}
+
 static void
 audit_reset(void)
 {
 	pending = NULL;
-	npending = maxpending = nheld = 0;
-	last_purpose = last_appname = NULL;
+	npending = maxpending = nheld = nwritten = 0;
+	forget_last_record();
 	if (audit_cxt != NULL)
 		MemoryContextReset(audit_cxt);
 }
-
-static void write_records(void);
 
 static void
 audit_xact_callback(XactEvent event, void *arg pg_attribute_unused())
@@ -146,6 +164,22 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	int			kept = 0;
 
+	/*
+	 * A subtransaction about to commit writes its own records, so that
+	 * records of many small subtransactions (a loop with an exception
+	 * block, a driver's savepoint per statement) never pile up behind
+	 * deeper ones.
+	 */
+	if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
+	{
+		for (int i = nheld; i < npending; i++)
+			if (pending[i].subid >= mySubid)
+			{
+				write_records();
+				break;
+			}
+		return;
+	}
 	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
 	for (int i = 0; i < npending; i++)
@@ -164,6 +198,7 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
  */
 static Oid	log_relid = InvalidOid;
 static Oid	log_seq_relid = InvalidOid;
+static bool log_slots_stale = true;
 static MemoryContext log_cxt = NULL;
 static TupleDesc log_tupdesc = NULL;
 static TupleTableSlot **log_slots = NULL;
@@ -173,7 +208,10 @@ static void
 audit_relcache_callback(Datum arg pg_attribute_unused(), Oid relid)
 {
 	if (!OidIsValid(relid) || relid == log_relid || relid == log_seq_relid)
+	{
 		log_relid = log_seq_relid = InvalidOid;
+		log_slots_stale = true;
+	}
 }
 
 static void
@@ -183,13 +221,6 @@ lookup_log(void)
 
 	if (OidIsValid(log_relid))
 		return;
-	if (log_cxt == NULL)
-		log_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit log",
-										ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(log_cxt);
-	log_tupdesc = NULL;
-	log_slots = NULL;
-	log_nslots = 0;
 	ci_ns = get_namespace_oid("ci", false);
 	log_seq_relid = get_relname_relid("audit_log_audit_id_seq", ci_ns);
 	log_relid = get_relname_relid("audit_log", ci_ns);
@@ -214,6 +245,8 @@ typedef struct CachedName
 static CachedName table_name_cache = {InvalidOid, NULL};
 static CachedName user_name_cache[2] = {{InvalidOid, NULL}, {InvalidOid, NULL}};
 
+static uint64 names_generation = 1;	/* goes up whenever they may change */
+
 static void
 audit_names_callback(Datum arg pg_attribute_unused(), int cacheid,
 					 uint32 hashvalue pg_attribute_unused())
@@ -222,6 +255,7 @@ audit_names_callback(Datum arg pg_attribute_unused(), int cacheid,
 		user_name_cache[0].oid = user_name_cache[1].oid = InvalidOid;
 	else
 		table_name_cache.oid = InvalidOid;
+	names_generation++;
 }
 
 static void
@@ -235,30 +269,35 @@ cache_name(CachedName *c, Oid oid, const char *name)
 	c->oid = oid;
 }
 
-/* The table's schema-qualified name, as text. */
-static Datum
-table_name_text(Oid relid)
+/* The table's schema-qualified name (valid until the next lookup). */
+static const char *
+table_name(Oid relid)
 {
 	if (table_name_cache.oid != relid)
-		cache_name(&table_name_cache, relid,
-				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-											  get_rel_name(relid)));
-	return CStringGetTextDatum(table_name_cache.name);
+	{
+		char	   *relname = get_rel_name(relid);
+		char	   *nspname = get_namespace_name(get_rel_namespace(relid));
+
+		if (relname == NULL || nspname == NULL)
+			elog(ERROR, "cache lookup failed for relation %u", relid);
+		cache_name(&table_name_cache, relid, quote_qualified_identifier(nspname, relname));
+	}
+	return table_name_cache.name;
 }
 
-/* A role's name, as text. */
-static Datum
-user_name_text(Oid roleid)
+/* A role's name (valid until the next lookup). */
+static const char *
+user_name(Oid roleid)
 {
 	CachedName *c;
 
 	if (user_name_cache[0].oid == roleid)
-		return CStringGetTextDatum(user_name_cache[0].name);
+		return user_name_cache[0].name;
 	if (user_name_cache[1].oid == roleid)
-		return CStringGetTextDatum(user_name_cache[1].name);
+		return user_name_cache[1].name;
 	c = OidIsValid(user_name_cache[0].oid) ? &user_name_cache[1] : &user_name_cache[0];
 	cache_name(c, roleid, GetUserNameFromId(roleid, false));
-	return CStringGetTextDatum(c->name);
+	return c->name;
 }
 
 void
@@ -283,6 +322,7 @@ audit_desc(Relation rel)
 	Oid			argtypes[1] = {OIDOID};
 	Datum		values[1] = {ObjectIdGetDatum(relid)};
 	MemoryContext old;
+	bool		found;
 
 	if (last_desc != NULL && last_desc->relid == relid &&
 		last_desc->generation == ci_policy_generation() &&
@@ -323,13 +363,15 @@ audit_desc(Relation rel)
 							  " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ci.audit_table");
-	if (SPI_processed == 1)
+	found = SPI_processed == 1;
+	if (found)
 	{
 		bool		isnull;
+		bool		unchanged_null;
 		Datum		arr = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 		d->log_unchanged = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 2, &isnull));
+													  SPI_tuptable->tupdesc, 2, &unchanged_null));
 		if (!isnull)
 		{
 			Datum	   *names;
@@ -348,6 +390,11 @@ audit_desc(Relation rel)
 	}
 	SPI_finish();
 	ci_restore_user(&sw);
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("table \"%s\" is not audited", RelationGetRelationName(rel)),
+				 errhint("ci.audit_trigger() fires only on tables attached with ci.audit().")));
 	last_desc = d;
 	return d;
 }
@@ -446,6 +493,15 @@ json_key(Relation rel, AuditDesc *d, HeapTuple tuple)
 	return json_row(d, RelationGetDescr(rel), tuple, only);
 }
 
+/* The string to keep for a record: the last record's, or a copy. */
+static const char *
+share_string(const char *last, const char *now)
+{
+	if (last != NULL && strcmp(last, now) == 0)
+		return last;
+	return pstrdup(now);
+}
+
 /* Keep a record (its values copied into audit_cxt). */
 static void
 add_record(Oid relid, char op, Datum row_key, Datum changed, Datum old_values,
@@ -453,8 +509,9 @@ add_record(Oid relid, char op, Datum row_key, Datum changed, Datum old_values,
 {
 	AuditRecord *r;
 	MemoryContext old;
-	const char *purpose;
-	const char *appname;
+	Oid			userid = GetUserId();
+	Oid			session_userid = GetSessionUserId();
+	bool		renamed;
 
 	if (audit_cxt == NULL)
 		audit_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
@@ -466,20 +523,26 @@ add_record(Oid relid, char op, Datum row_key, Datum changed, Datum old_values,
 		pending = pending == NULL ? palloc(sizeof(AuditRecord) * maxpending) :
 			repalloc(pending, sizeof(AuditRecord) * maxpending);
 	}
-	/* settings change seldom: records share one copy while they stay */
-	purpose = ci_session_purpose();
-	appname = application_name ? application_name : "";
-	if (last_purpose == NULL || strcmp(last_purpose, purpose) != 0)
-		last_purpose = pstrdup(purpose);
-	if (last_appname == NULL || strcmp(last_appname, appname) != 0)
-		last_appname = pstrdup(appname);
+	/* names and settings change seldom: records share one copy */
+	renamed = names_generation != last_names_generation;
+	last_names_generation = names_generation;
+	if (renamed || relid != last_record.relid || last_record.table_name == NULL)
+		last_record.table_name = share_string(last_record.table_name, table_name(relid));
+	if (renamed || userid != last_userid || last_record.user_name == NULL)
+		last_record.user_name = share_string(last_record.user_name, user_name(userid));
+	if (renamed || session_userid != last_session_userid || last_record.session_name == NULL)
+		last_record.session_name = share_string(last_record.session_name,
+												user_name(session_userid));
+	last_record.purpose = share_string(last_record.purpose, ci_session_purpose());
+	last_record.appname = share_string(last_record.appname,
+									   application_name ? application_name : "");
+	last_record.relid = relid;
+	last_userid = userid;
+	last_session_userid = session_userid;
+
 	r = &pending[npending++];
+	*r = last_record;
 	r->subid = GetCurrentSubTransactionId();
-	r->relid = relid;
-	r->userid = GetUserId();
-	r->session_userid = GetSessionUserId();
-	r->purpose = last_purpose;
-	r->appname = last_appname;
 	r->op = op;
 	r->at = GetCurrentTimestamp();
 	r->row_key = row_key ? datumCopy(row_key, false, -1) : (Datum) 0;
@@ -487,6 +550,66 @@ add_record(Oid relid, char op, Datum row_key, Datum changed, Datum old_values,
 	r->old_values = old_values ? datumCopy(old_values, false, -1) : (Datum) 0;
 	r->new_values = new_values ? datumCopy(new_values, false, -1) : (Datum) 0;
 	MemoryContextSwitchTo(old);
+}
+
+/* A copy of a kept record's strings and values, in the current context. */
+static void
+copy_record(AuditRecord *to, const AuditRecord *from, const AuditRecord *prev_from,
+			const AuditRecord *prev_to)
+{
+#define COPY_STRING(f) \
+	(to->f = (prev_from != NULL && from->f == prev_from->f) ? prev_to->f : pstrdup(from->f))
+#define COPY_DATUM(f) \
+	(to->f = from->f ? datumCopy(from->f, false, -1) : (Datum) 0)
+
+	*to = *from;
+	COPY_STRING(table_name);
+	COPY_STRING(user_name);
+	COPY_STRING(session_name);
+	COPY_STRING(purpose);
+	COPY_STRING(appname);
+	COPY_DATUM(row_key);
+	COPY_DATUM(changed);
+	COPY_DATUM(old_values);
+	COPY_DATUM(new_values);
+#undef COPY_STRING
+#undef COPY_DATUM
+}
+
+/*
+ * After a write, the records held for an enclosing subtransaction move to
+ * a fresh context once enough was written around them, so that the memory
+ * of the written ones goes.
+ */
+static void
+keep_held_records(int kept)
+{
+	MemoryContext fresh;
+	MemoryContext old;
+	AuditRecord *moved;
+
+	npending = nheld = kept;
+	if (kept == 0)
+	{
+		audit_reset();
+		return;
+	}
+	if (nwritten < AUDIT_BATCH)
+		return;
+	fresh = AllocSetContextCreate(TopMemoryContext, "customer_info audit",
+								  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(fresh);
+	moved = palloc(sizeof(AuditRecord) * Max(kept, 64));
+	for (int i = 0; i < kept; i++)
+		copy_record(&moved[i], &pending[i], i > 0 ? &pending[i - 1] : NULL,
+					i > 0 ? &moved[i - 1] : NULL);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(audit_cxt);
+	audit_cxt = fresh;
+	pending = moved;
+	maxpending = Max(kept, 64);
+	nwritten = 0;
+	forget_last_record();
 }
 
 /* The columns of ci.audit_log, in order (see the install script). */
@@ -530,17 +653,27 @@ operation_name(char op)
 	}
 }
 
-/* n slots for the log's rows (made once, kept in log_cxt). */
+/*
+ * n slots for the log's rows (made once, kept in log_cxt), for the log as
+ * it is now: called with the log open, after any invalidation its opening
+ * brought in, and before any slot is in use.
+ */
 static TupleTableSlot **
 log_slots_for(Relation rel, int n)
 {
 	MemoryContext old;
 
 	Assert(n <= AUDIT_BATCH);
-	if (log_tupdesc == NULL)
+	if (log_slots_stale || log_tupdesc == NULL)
 	{
 		if (RelationGetDescr(rel)->natts != LOG_NATTS)
 			elog(ERROR, "table ci.audit_log does not have the columns of this version of customer_info");
+		if (log_cxt == NULL)
+			log_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit log",
+											ALLOCSET_SMALL_SIZES);
+		MemoryContextReset(log_cxt);
+		log_nslots = 0;
+		log_slots_stale = false;
 		old = MemoryContextSwitchTo(log_cxt);
 		log_tupdesc = CreateTupleDescCopy(RelationGetDescr(rel));
 		log_slots = palloc0(sizeof(TupleTableSlot *) * AUDIT_BATCH);
@@ -551,6 +684,24 @@ log_slots_for(Relation rel, int n)
 		log_slots[log_nslots++] = MakeSingleTupleTableSlot(log_tupdesc, &TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
 	return log_slots;
+}
+
+/* A string of the records as text, made again only when it changes. */
+typedef struct SharedText
+{
+	const char *str;
+	Datum		text;
+} SharedText;
+
+static Datum
+shared_text(SharedText *t, const char *str)
+{
+	if (t->str != str)
+	{
+		t->str = str;
+		t->text = CStringGetTextDatum(str);
+	}
+	return t->text;
 }
 
 /* The client's address as inet_client_addr() gives it (NULL: a local socket). */
@@ -595,28 +746,22 @@ write_records(void)
 	CommandId	cid;
 	int			nslots;
 	int			kept = 0;
-	int			i = 0;
+	int			nwrite = 0;
 	Datum		common[LOG_NATTS];
 	bool		common_null[LOG_NATTS];
-	Oid			relname_of = InvalidOid;
-	Datum		relname = (Datum) 0;
-	Oid			username_of = InvalidOid;
-	Datum		username = (Datum) 0;
-	char		op_of = '\0';
-	Datum		op_name = (Datum) 0;
-	Oid			session_of = InvalidOid;
-	Datum		session_name = (Datum) 0;
-	const char *purpose_of = NULL;
-	Datum		purpose = (Datum) 0;
-	const char *appname_of = NULL;
-	Datum		appname = (Datum) 0;
+	SharedText	texts[6];
 
-	if (npending == 0)
+	for (int i = 0; i < npending; i++)
+		if (pending[i].subid >= subid)
+			nwrite++;
+	if (nwrite == 0)
 		return;
 	lookup_log();
 	log_oid = log_relid;		/* an invalidation may reset the cache */
 	seq_oid = log_seq_relid;
 
+	memset(texts, 0, sizeof(texts));
+	memset(common, 0, sizeof(common));
 	memset(common_null, false, sizeof(common_null));
 	common[LOG_TXID] = FullTransactionIdGetDatum(GetTopFullTransactionId());
 	common[LOG_CLIENT_ADDR] = client_addr(&common_null[LOG_CLIENT_ADDR]);
@@ -626,15 +771,17 @@ write_records(void)
 						   SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
+		int			i = 0;
+
 		rel = table_open(log_oid, RowExclusiveLock);
 		estate = CreateExecutorState();
 		cid = estate->es_output_cid = GetCurrentCommandId(true);
 		rri = makeNode(ResultRelInfo);
 		InitResultRelInfo(rri, rel, 0, NULL, 0);
 		ExecOpenIndices(rri, false);
-		nslots = Min(npending, AUDIT_BATCH);
+		nslots = Min(nwrite, AUDIT_BATCH);
 		slots = log_slots_for(rel, nslots);
-		if (npending > 1)
+		if (nwrite >= 100)
 			bistate = GetBulkInsertState();
 
 		while (i < npending)
@@ -643,41 +790,13 @@ write_records(void)
 
 			for (; i < npending && n < nslots; i++)
 			{
-				AuditRecord *r = &pending[i];
+				const AuditRecord *r = &pending[i];
 				TupleTableSlot *slot;
 				Datum	   *v;
 				bool	   *isnull;
 
 				if (r->subid < subid)
-				{
-					pending[kept++] = *r;	/* an enclosing subtransaction's */
-					continue;
-				}
-				if (r->relid != relname_of)
-				{
-					relname_of = r->relid;
-					relname = table_name_text(r->relid);
-				}
-				if (r->userid != username_of)
-				{
-					username_of = r->userid;
-					username = user_name_text(r->userid);
-				}
-				if (r->session_userid != session_of)
-				{
-					session_of = r->session_userid;
-					session_name = user_name_text(r->session_userid);
-				}
-				if (r->purpose != purpose_of)
-				{
-					purpose_of = r->purpose;
-					purpose = r->purpose[0] ? CStringGetTextDatum(r->purpose) : (Datum) 0;
-				}
-				if (r->appname != appname_of)
-				{
-					appname_of = r->appname;
-					appname = CStringGetTextDatum(r->appname);
-				}
+					continue;	/* an enclosing subtransaction's: held */
 				slot = slots[n++];
 				ExecClearTuple(slot);
 				v = slot->tts_values;
@@ -687,13 +806,14 @@ write_records(void)
 				v[LOG_AUDIT_ID] = Int64GetDatum(nextval_internal(seq_oid, false));
 				v[LOG_LOGGED_AT] = TimestampTzGetDatum(r->at);
 				v[LOG_RELID] = ObjectIdGetDatum(r->relid);
-				v[LOG_TABLE_NAME] = relname;
-				if (r->op != op_of)
-				{
-					op_of = r->op;
-					op_name = CStringGetTextDatum(operation_name(r->op));
-				}
-				v[LOG_OPERATION] = op_name;
+				/* records share their strings: each text is made once */
+				v[LOG_TABLE_NAME] = shared_text(&texts[0], r->table_name);
+				v[LOG_CURRENT_USER] = shared_text(&texts[1], r->user_name);
+				v[LOG_SESSION_USER] = shared_text(&texts[2], r->session_name);
+				v[LOG_APPLICATION] = shared_text(&texts[3], r->appname);
+				isnull[LOG_PURPOSE] = r->purpose[0] == '\0';
+				v[LOG_PURPOSE] = isnull[LOG_PURPOSE] ? (Datum) 0 : shared_text(&texts[4], r->purpose);
+				v[LOG_OPERATION] = shared_text(&texts[5], operation_name(r->op));
 				v[LOG_ROW_KEY] = r->row_key;
 				isnull[LOG_ROW_KEY] = r->row_key == (Datum) 0;
 				v[LOG_CHANGED] = r->changed;
@@ -702,30 +822,25 @@ write_records(void)
 				isnull[LOG_OLD_VALUES] = r->old_values == (Datum) 0;
 				v[LOG_NEW_VALUES] = r->new_values;
 				isnull[LOG_NEW_VALUES] = r->new_values == (Datum) 0;
-				v[LOG_CURRENT_USER] = username;
-				v[LOG_SESSION_USER] = session_name;
-				v[LOG_PURPOSE] = purpose;
-				isnull[LOG_PURPOSE] = purpose == (Datum) 0;
-				v[LOG_APPLICATION] = appname;
 				ExecStoreVirtualTuple(slot);
 			}
 			if (n == 0)
 				break;
 			table_multi_insert(rel, slots, n, cid, 0, bistate);
-			for (int s = 0; s < n; s++)
+			for (int k = 0; k < n; k++)
 			{
 				List	   *recheck;
 
 				ResetPerTupleExprContext(estate);
-				recheck = ExecInsertIndexTuples(rri, slots[s], estate, false, false, NULL, NIL);
+				recheck = ExecInsertIndexTuples(rri, slots[k], estate, false, false, NULL, NIL);
 				list_free(recheck);
 			}
 		}
 		if (bistate != NULL)
 			FreeBulkInsertState(bistate);
 		table_finish_bulk_insert(rel, 0);
-		for (int s = 0; s < nslots; s++)
-			ExecClearTuple(slots[s]);
+		for (int k = 0; k < nslots; k++)
+			ExecClearTuple(slots[k]);
 		ExecCloseIndices(rri);
 		FreeExecutorState(estate);
 		table_close(rel, NoLock);
@@ -736,9 +851,12 @@ write_records(void)
 	}
 	PG_END_TRY();
 
-	npending = nheld = kept;
-	if (npending == 0)
-		audit_reset();
+	/* all written: only now do the held records move up (an error left them all) */
+	for (int i = 0; i < npending; i++)
+		if (pending[i].subid < subid)
+			pending[kept++] = pending[i];
+	nwritten += nwrite;
+	keep_held_records(kept);
 }
 
 PG_FUNCTION_INFO_V1(ci_audit_trigger);
@@ -773,6 +891,7 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("ci.audit_trigger() records only TRUNCATE per statement")));
+		(void) audit_desc(rel); /* an audited table */
 		add_record(RelationGetRelid(rel), 'T', (Datum) 0, (Datum) 0, (Datum) 0, (Datum) 0);
 		write_records();
 		return PointerGetDatum(NULL);
@@ -990,33 +1109,40 @@ hash_datum(const uint8 *h)
 	return PointerGetDatum(b);
 }
 
-/*
- * Link the unsealed rows of one source, at most max_rows of them in the
- * order of their ids; the query returns the row's fields (its id first).
- */
-static void
-seal_source(SealBatch *b, const char *source, const char *query, int nfields, int max_rows)
+/* The unsealed rows a query finds, at most limit of them (kept until SPI_finish). */
+static SPITupleTable *
+fetch_unsealed(const char *query, int limit, uint64 *n)
 {
-	Datum		limit = Int32GetDatum(max_rows);
+	Datum		l = Int32GetDatum(limit);
+
+	*n = 0;
+	if (limit <= 0)
+		return NULL;
+	if (SPI_execute_with_args(query, 1, (Oid[]) {INT4OID}, &l, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rows to seal");
+	*n = SPI_processed;
+	return SPI_tuptable;
+}
+
+/* Link the rows of one source (their fields from the first column, the id first). */
+static void
+link_rows(SealBatch *b, const char *source, SPITupleTable *tt, uint64 n, int nfields)
+{
 	Datum		src = CStringGetTextDatum(source);
 
-	if (max_rows <= 0)
-		return;
-	if (SPI_execute_with_args(query, 1, (Oid[]) {INT4OID}, &limit, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the rows to seal");
-	if (SPI_processed == 0)
+	if (n == 0)
 		return;
 	if (b->n == 0)
 	{
-		b->seqs = palloc(sizeof(Datum) * SPI_processed);
-		b->ids = palloc(sizeof(Datum) * SPI_processed);
-		b->prevs = palloc(sizeof(Datum) * SPI_processed);
-		b->hashes = palloc(sizeof(Datum) * SPI_processed);
-		b->sources = palloc(sizeof(Datum) * SPI_processed);
+		b->seqs = palloc(sizeof(Datum) * n);
+		b->ids = palloc(sizeof(Datum) * n);
+		b->prevs = palloc(sizeof(Datum) * n);
+		b->hashes = palloc(sizeof(Datum) * n);
+		b->sources = palloc(sizeof(Datum) * n);
 	}
 	else
 	{
-		Size		size = sizeof(Datum) * (b->n + SPI_processed);
+		Size		size = sizeof(Datum) * (b->n + n);
 
 		b->seqs = repalloc(b->seqs, size);
 		b->ids = repalloc(b->ids, size);
@@ -1024,23 +1150,22 @@ seal_source(SealBatch *b, const char *source, const char *query, int nfields, in
 		b->hashes = repalloc(b->hashes, size);
 		b->sources = repalloc(b->sources, size);
 	}
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (uint64 i = 0; i < n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
+		HeapTuple	tup = tt->vals[i];
 		uint8		h[PG_SHA256_DIGEST_LENGTH];
 		bool		isnull;
 
 		b->seq++;
-		link_hash(b->prev, b->seq, source, tup, SPI_tuptable->tupdesc, 1, nfields, h);
+		link_hash(b->prev, b->seq, source, tup, tt->tupdesc, 1, nfields, h);
 		b->seqs[b->n] = Int64GetDatum(b->seq);
-		b->ids[b->n] = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+		b->ids[b->n] = SPI_getbinval(tup, tt->tupdesc, 1, &isnull);
 		b->prevs[b->n] = hash_datum(b->prev);
 		b->hashes[b->n] = hash_datum(h);
 		b->sources[b->n] = src;
 		memcpy(b->prev, h, sizeof(b->prev));
 		b->n++;
 	}
-	SPI_freetuptable(SPI_tuptable);
 }
 
 PG_FUNCTION_INFO_V1(ci_audit_seal);
@@ -1057,6 +1182,10 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 	int32		max_rows = PG_GETARG_INT32(0);
 	CiUserSwitch sw;
 	SealBatch	b;
+	SPITupleTable *reads;
+	SPITupleTable *changes;
+	uint64		nreads;
+	uint64		nchanges;
 	Oid			argtypes[5] = {INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID,
 	TEXTARRAYOID};
 	Datum		values[5];
@@ -1082,20 +1211,25 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 		h = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 		memcpy(b.prev, VARDATA_ANY(h), PG_SHA256_DIGEST_LENGTH);
 	}
-	seal_source(&b, "audit_log",
-				"SELECT " LOG_ROW_SQL " FROM ci.audit_log a"
-				" WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
-				"                    WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id"
-				"                      AND c.source OPERATOR(pg_catalog.=) 'audit_log')"
-				" ORDER BY a.audit_id LIMIT $1",
-				LOG_ROW_FIELDS, max_rows);
-	seal_source(&b, "read_audit",
-				"SELECT " READ_ROW_SQL " FROM ci.read_audit r"
-				" WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
-				"                    WHERE c.audit_id OPERATOR(pg_catalog.=) r.record_id"
-				"                      AND c.source OPERATOR(pg_catalog.=) 'read_audit')"
-				" ORDER BY r.record_id LIMIT $1",
-				READ_ROW_FIELDS, max_rows - b.n);
+	/*
+	 * Clear reads may take up to half of max_rows, changes the rest: a
+	 * steady stream of either never keeps the other out of the chain.
+	 * Changes are linked first, then reads.
+	 */
+	reads = fetch_unsealed("SELECT " READ_ROW_SQL " FROM ci.read_audit r"
+						   " WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+						   "                    WHERE c.audit_id OPERATOR(pg_catalog.=) r.record_id"
+						   "                      AND c.source OPERATOR(pg_catalog.=) 'read_audit')"
+						   " ORDER BY r.record_id LIMIT $1",
+						   Max(max_rows / 2, 1), &nreads);
+	changes = fetch_unsealed("SELECT " LOG_ROW_SQL " FROM ci.audit_log a"
+							 " WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+							 "                    WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id"
+							 "                      AND c.source OPERATOR(pg_catalog.=) 'audit_log')"
+							 " ORDER BY a.audit_id LIMIT $1",
+							 max_rows - (int) nreads, &nchanges);
+	link_rows(&b, "audit_log", changes, nchanges, LOG_ROW_FIELDS);
+	link_rows(&b, "read_audit", reads, nreads, READ_ROW_FIELDS);
 	if (b.n > 0)
 	{
 		values[0] = PointerGetDatum(construct_array(b.seqs, b.n, INT8OID, 8, true, TYPALIGN_DOUBLE));
