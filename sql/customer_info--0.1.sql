@@ -3226,7 +3226,7 @@ CREATE TABLE ci.audit_log (
 	operation	text NOT NULL CHECK (operation IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'UNAUDIT',
 											 'AUDIT TRIGGER OFF')),
 	row_key		jsonb,
-	changed		name[],
+	changed		text[],
 	old_values	jsonb,
 	new_values	jsonb,
 	session_user_name text NOT NULL,

@@ -87,7 +87,7 @@ typedef struct AuditRecord
 	const char *purpose;		/* the session's purpose ("" if none) */
 	const char *appname;		/* application_name */
 	Datum		row_key;		/* jsonb, or 0 */
-	Datum		changed;		/* name[], UPDATE only, or 0 */
+	Datum		changed;		/* text[], UPDATE only, or 0 */
 	Datum		old_values;		/* jsonb, or 0 */
 	Datum		new_values;		/* jsonb, or 0 */
 } AuditRecord;
@@ -172,7 +172,7 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	 */
 	if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
 	{
-		for (int i = nheld; i < npending; i++)
+		for (int i = npending - 1; i >= 0; i--)
 			if (pending[i].subid >= mySubid)
 			{
 				write_records();
@@ -198,6 +198,7 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
  */
 static Oid	log_relid = InvalidOid;
 static Oid	log_seq_relid = InvalidOid;
+static Oid	log_owner = InvalidOid;
 static bool log_slots_stale = true;
 static MemoryContext log_cxt = NULL;
 static TupleDesc log_tupdesc = NULL;
@@ -229,6 +230,7 @@ lookup_log(void)
 		log_relid = log_seq_relid = InvalidOid;
 		elog(ERROR, "table ci.audit_log is missing");
 	}
+	log_owner = ci_relation_owner(log_relid);
 }
 
 /*
@@ -704,17 +706,30 @@ shared_text(SharedText *t, const char *str)
 	return t->text;
 }
 
-/* The client's address as inet_client_addr() gives it (NULL: a local socket). */
+/*
+ * The client's address as inet_client_addr() gives it (NULL: a local
+ * socket), worked out once per session.
+ */
 static Datum
 client_addr(bool *isnull)
 {
-	LOCAL_FCINFO(fcinfo, 0);
-	Datum		d;
+	static bool known = false;
+	static bool addr_null = true;
+	static Datum addr = (Datum) 0;
 
-	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
-	d = inet_client_addr(fcinfo);
-	*isnull = fcinfo->isnull;
-	return d;
+	if (!known)
+	{
+		LOCAL_FCINFO(fcinfo, 0);
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+		addr = inet_client_addr(fcinfo);
+		addr_null = fcinfo->isnull;
+		MemoryContextSwitchTo(old);
+		known = true;
+	}
+	*isnull = addr_null;
+	return addr;
 }
 
 /*
@@ -736,6 +751,7 @@ write_records(void)
 	SubTransactionId subid = GetCurrentSubTransactionId();
 	Oid			log_oid;
 	Oid			seq_oid;
+	Oid			owner;
 	Oid			save_userid;
 	int			save_sec;
 	Relation	rel;
@@ -759,6 +775,7 @@ write_records(void)
 	lookup_log();
 	log_oid = log_relid;		/* an invalidation may reset the cache */
 	seq_oid = log_seq_relid;
+	owner = log_owner;
 
 	memset(texts, 0, sizeof(texts));
 	memset(common, 0, sizeof(common));
@@ -767,7 +784,7 @@ write_records(void)
 	common[LOG_CLIENT_ADDR] = client_addr(&common_null[LOG_CLIENT_ADDR]);
 
 	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(ci_relation_owner(log_oid), save_sec | SECURITY_LOCAL_USERID_CHANGE |
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
@@ -922,12 +939,12 @@ ci_audit_trigger(PG_FUNCTION_ARGS)
 			if (n1 == n2 && (n1 || datumIsEqual(v1, v2, att->attbyval, att->attlen)))
 				continue;
 			diff[i] = true;
-			names[nchanged++] = NameGetDatum(&att->attname);
+			names[nchanged++] = CStringGetTextDatum(NameStr(att->attname));
 		}
 		if (nchanged == 0 && !d->log_unchanged)
 			return PointerGetDatum(NULL);
-		changed = PointerGetDatum(construct_array(names, nchanged, NAMEOID, NAMEDATALEN,
-												  false, TYPALIGN_CHAR));
+		changed = PointerGetDatum(construct_array(names, nchanged, TEXTOID, -1,
+												  false, TYPALIGN_INT));
 		old_values = json_row(d, tupdesc, oldt, diff);
 		new_values = json_row(d, tupdesc, newt, diff);
 		key = json_key(rel, d, newt);
