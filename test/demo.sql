@@ -145,3 +145,25 @@ RESET ROLE;
 SET ROLE demo_teller;
 SELECT customer_id, id_number, mobile FROM masked.customers ORDER BY customer_id LIMIT 3;
 RESET ROLE;
+
+\echo
+\echo '=== 7. Audit: every change on record, protected values never in clear ==='
+-- A DBA attaches the audit once; a C trigger records each change.
+SELECT ci.audit('customers');
+SET ROLE demo_teller;
+SET customer_info.purpose = 'service';
+SET application_name = 'branch-counter';
+UPDATE customers SET mobile = '13900139000', branch = 'Beijing' WHERE customer_id = 100001;
+RESET ROLE;
+RESET customer_info.purpose;
+RESET application_name;
+-- Only the changed columns; the mobile number as its envelope.
+SELECT operation, row_key, changed, left(new_values ->> 'mobile', 16) || '...' AS mobile_logged,
+       new_values ->> 'branch' AS branch, current_user_name, purpose, application_name
+  FROM ci.audit_log ORDER BY audit_id DESC LIMIT 1;
+-- No one changes the log, its owner included.
+DELETE FROM ci.audit_log;
+-- Sealing links the rows (changes and clear reads) into a SHA-256 chain;
+-- the head can be kept outside and verified against later.
+SELECT ci.audit_seal() > 0 AS sealed;
+SELECT ok, checked > 0 AS checked_some, problem FROM ci.audit_verify();
