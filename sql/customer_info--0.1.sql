@@ -1474,9 +1474,23 @@ CREATE TABLE ci.read_audit (
 	row_count	bigint NOT NULL CHECK (row_count > 0),
 	row_keys	text[] NOT NULL,
 	backend_pid	integer NOT NULL,
-	recorded_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	recorded_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	txid		xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()	-- the writer's: see ci.audit_seal_state
 );
 CREATE INDEX read_audit_statement_start ON ci.read_audit USING brin (statement_start);
+-- PostgreSQL has no BRIN operator class for xid8; the generic min/max one
+-- works with its ordering operators.
+CREATE OPERATOR CLASS ci.xid8_minmax_ops FOR TYPE xid8 USING brin AS
+	OPERATOR 1 pg_catalog.< (xid8, xid8),
+	OPERATOR 2 pg_catalog.<= (xid8, xid8),
+	OPERATOR 3 pg_catalog.= (xid8, xid8),
+	OPERATOR 4 pg_catalog.>= (xid8, xid8),
+	OPERATOR 5 pg_catalog.> (xid8, xid8),
+	FUNCTION 1 pg_catalog.brin_minmax_opcinfo(internal),
+	FUNCTION 2 pg_catalog.brin_minmax_add_value(internal, internal, internal, internal),
+	FUNCTION 3 pg_catalog.brin_minmax_consistent(internal, internal, internal),
+	FUNCTION 4 pg_catalog.brin_minmax_union(internal, internal, internal);
+CREATE INDEX read_audit_txid ON ci.read_audit USING brin (txid ci.xid8_minmax_ops);
 CREATE INDEX read_audit_row_keys ON ci.read_audit USING gin (row_keys);
 COMMENT ON TABLE ci.read_audit IS
 	'read audit: who read which C2/C3 values in clear, when, for what purpose (row keys: the first customer_info.read_audit_keys per statement and column)';
@@ -3235,6 +3249,8 @@ CREATE TABLE ci.audit_log (
 	client_addr	inet,
 	purpose		text
 );
+-- the sealer looks only at rows of transactions it has not seen finish
+CREATE INDEX audit_log_txid ON ci.audit_log USING brin (txid ci.xid8_minmax_ops);
 COMMENT ON TABLE ci.audit_log IS
 	'changes to audited tables: who, when, which row, the columns that changed (protected ones as envelope or mask, never plaintext); append-only';
 SELECT pg_catalog.pg_extension_config_dump('ci.audit_log', '');
@@ -3337,6 +3353,18 @@ COMMENT ON FUNCTION ci.audit_head() IS
 	'the last link of the audit chain: keep it outside the database, and verify against it later';
 REVOKE ALL ON FUNCTION ci.audit_head() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.audit_head() TO customer_info_admin, customer_info_auditor;
+
+-- Where the sealer starts looking, per source: every committed row of a
+-- transaction older than from_txid is sealed.  Not dumped: in a restored
+-- database the transaction ids start again, so sealing starts from 0.
+CREATE TABLE ci.audit_seal_state (
+	source		text PRIMARY KEY CHECK (source IN ('audit_log', 'read_audit')),
+	from_txid	xid8 NOT NULL
+);
+INSERT INTO ci.audit_seal_state VALUES ('audit_log', '0'), ('read_audit', '0');
+COMMENT ON TABLE ci.audit_seal_state IS
+	'internal to ci.audit_seal(): the oldest transaction whose rows may still be unsealed, per source';
+REVOKE ALL ON ci.audit_seal_state FROM PUBLIC;
 
 -- What a purge leaves: the last link it removed, where the chain goes on.
 CREATE TABLE ci.audit_checkpoint (

@@ -1126,16 +1126,19 @@ hash_datum(const uint8 *h)
 	return PointerGetDatum(b);
 }
 
-/* The unsealed rows a query finds, at most limit of them (kept until SPI_finish). */
+/*
+ * The unsealed rows a query finds among those of transactions from
+ * from_txid on, at most limit of them (kept until SPI_finish).
+ */
 static SPITupleTable *
-fetch_unsealed(const char *query, int limit, uint64 *n)
+fetch_unsealed(const char *query, int limit, Datum from_txid, uint64 *n)
 {
-	Datum		l = Int32GetDatum(limit);
+	Datum		args[2] = {Int32GetDatum(limit), from_txid};
 
 	*n = 0;
 	if (limit <= 0)
 		return NULL;
-	if (SPI_execute_with_args(query, 1, (Oid[]) {INT4OID}, &l, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(query, 2, (Oid[]) {INT4OID, XID8OID}, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the rows to seal");
 	*n = SPI_processed;
 	return SPI_tuptable;
@@ -1203,6 +1206,9 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 	SPITupleTable *changes;
 	uint64		nreads;
 	uint64		nchanges;
+	int			read_limit;
+	int			change_limit;
+	Datum		bounds[3];		/* from_txid of the log, of the reads; xmin now */
 	Oid			argtypes[5] = {INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID,
 	TEXTARRAYOID};
 	Datum		values[5];
@@ -1229,24 +1235,65 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 		memcpy(b.prev, VARDATA_ANY(h), PG_SHA256_DIGEST_LENGTH);
 	}
 	/*
+	 * Where to look: rows of transactions from each source's from_txid on
+	 * (every committed row of an older one is sealed).  xmin, taken before
+	 * the rows are read, is where the next run may start for a source
+	 * whose rows this run takes all of: a transaction older than it had
+	 * finished, so its rows are visible here.
+	 */
+	if (SPI_execute("SELECT (SELECT from_txid FROM ci.audit_seal_state"
+					"         WHERE source OPERATOR(pg_catalog.=) 'audit_log'),"
+					"       (SELECT from_txid FROM ci.audit_seal_state"
+					"         WHERE source OPERATOR(pg_catalog.=) 'read_audit'),"
+					"       pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())",
+					false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the sealer's state");
+	for (int f = 0; f < 3; f++)
+	{
+		bool		isnull;
+
+		bounds[f] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, f + 1, &isnull);
+		if (isnull)
+			elog(ERROR, "the sealer's state is missing");
+	}
+
+	/*
 	 * Clear reads may take up to half of max_rows, changes the rest: a
 	 * steady stream of either never keeps the other out of the chain.
 	 * Changes are linked first, then reads.
 	 */
+	read_limit = Max(max_rows / 2, 1);
 	reads = fetch_unsealed("SELECT " READ_ROW_SQL " FROM ci.read_audit r"
-						   " WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+						   " WHERE r.txid OPERATOR(pg_catalog.>=) $2"
+						   "   AND NOT EXISTS (SELECT FROM ci.audit_chain c"
 						   "                    WHERE c.audit_id OPERATOR(pg_catalog.=) r.record_id"
 						   "                      AND c.source OPERATOR(pg_catalog.=) 'read_audit')"
 						   " ORDER BY r.record_id LIMIT $1",
-						   Max(max_rows / 2, 1), &nreads);
+						   read_limit, bounds[1], &nreads);
+	change_limit = max_rows - (int) nreads;
 	changes = fetch_unsealed("SELECT " LOG_ROW_SQL " FROM ci.audit_log a"
-							 " WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+							 " WHERE a.txid OPERATOR(pg_catalog.>=) $2"
+							 "   AND NOT EXISTS (SELECT FROM ci.audit_chain c"
 							 "                    WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id"
 							 "                      AND c.source OPERATOR(pg_catalog.=) 'audit_log')"
 							 " ORDER BY a.audit_id LIMIT $1",
-							 max_rows - (int) nreads, &nchanges);
+							 change_limit, bounds[0], &nchanges);
 	link_rows(&b, "audit_log", changes, nchanges, LOG_ROW_FIELDS);
 	link_rows(&b, "read_audit", reads, nreads, READ_ROW_FIELDS);
+	/* a source whose rows were all taken starts at xmin next time */
+	if (nchanges < (uint64) Max(change_limit, 0) || nreads < (uint64) read_limit)
+	{
+		Datum		args[3] = {bounds[2],
+			BoolGetDatum(nchanges < (uint64) Max(change_limit, 0)),
+		BoolGetDatum(nreads < (uint64) read_limit)};
+
+		if (SPI_execute_with_args("UPDATE ci.audit_seal_state SET from_txid = $1"
+								  " WHERE (source OPERATOR(pg_catalog.=) 'audit_log' AND $2)"
+								  "    OR (source OPERATOR(pg_catalog.=) 'read_audit' AND $3)",
+								  3, (Oid[]) {XID8OID, BOOLOID, BOOLOID}, args, NULL, false, 0)
+			!= SPI_OK_UPDATE)
+			elog(ERROR, "could not update the sealer's state");
+	}
 	if (b.n > 0)
 	{
 		values[0] = PointerGetDatum(construct_array(b.seqs, b.n, INT8OID, 8, true, TYPALIGN_DOUBLE));
