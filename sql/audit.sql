@@ -255,6 +255,14 @@ SELECT count(*) FROM ci.audit_log WHERE relid = 'au_customers'::regclass AND ope
 -- rest of the chain (and what is sealed later) still verifies.
 SELECT ci.audit_seal() >= 0 AS sealed;
 SELECT count(*) AS links_before FROM ci.audit_chain \gset
+-- a broken chain is not purged (the checkpoint would hide the break)
+ALTER TABLE ci.audit_log DISABLE TRIGGER append_only;
+UPDATE ci.audit_log SET purpose = 'forged'
+ WHERE audit_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = 2);
+SELECT ci.audit_purge(interval '0');
+UPDATE ci.audit_log SET purpose = 'service'
+ WHERE audit_id = (SELECT audit_id FROM ci.audit_chain WHERE chain_seq = 2);
+ALTER TABLE ci.audit_log ENABLE TRIGGER append_only;
 SELECT ci.audit_purge(interval '0') = :links_before AS purged_all_sealed;
 SELECT count(*) AS links, (SELECT count(*) FROM ci.audit_checkpoint) AS checkpoints
   FROM ci.audit_chain;

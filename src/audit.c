@@ -1675,6 +1675,23 @@ ci_audit_purge(PG_FUNCTION_ARGS)
 	upto = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (upto > 0)
 	{
+		Oid			vt[1] = {INT8OID};
+		Datum		vv[1] = {Int64GetDatum(upto)};
+
+		/* a broken segment is not purged: its checkpoint would hide the break */
+		if (SPI_execute_with_args("SELECT ok, first_broken FROM ci.audit_verify(to_seq => $1)",
+								  1, vt, vv, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not verify the audit chain");
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the audit chain is broken at link %s",
+							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2)),
+					 errdetail("Purging would replace the broken links with a checkpoint."),
+					 errhint("See ci.audit_verify().")));
+	}
+	if (upto > 0)
+	{
 		Oid			t[1] = {INT8OID};
 		Datum		v[1] = {Int64GetDatum(upto)};
 
