@@ -172,12 +172,9 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	 */
 	if (event == SUBXACT_EVENT_PRE_COMMIT_SUB)
 	{
-		for (int i = npending - 1; i >= 0; i--)
-			if (pending[i].subid >= mySubid)
-			{
-				write_records();
-				break;
-			}
+		/* its records are the newest (deeper ones wrote theirs already) */
+		if (npending > 0 && pending[npending - 1].subid >= mySubid)
+			write_records();
 		return;
 	}
 	if (event != SUBXACT_EVENT_ABORT_SUB)
@@ -766,6 +763,8 @@ write_records(void)
 	Datum		common[LOG_NATTS];
 	bool		common_null[LOG_NATTS];
 	SharedText	texts[6];
+	MemoryContext write_cxt;
+	MemoryContext caller_cxt;
 
 	for (int i = 0; i < npending; i++)
 		if (pending[i].subid >= subid)
@@ -777,6 +776,10 @@ write_records(void)
 	seq_oid = log_seq_relid;
 	owner = log_owner;
 
+	/* all of it in a context of its own (the caller's may live long) */
+	write_cxt = AllocSetContextCreate(CurrentMemoryContext, "customer_info audit write",
+									  ALLOCSET_DEFAULT_SIZES);
+	caller_cxt = MemoryContextSwitchTo(write_cxt);
 	memset(texts, 0, sizeof(texts));
 	memset(common, 0, sizeof(common));
 	memset(common_null, false, sizeof(common_null));
@@ -865,6 +868,8 @@ write_records(void)
 	PG_FINALLY();
 	{
 		SetUserIdAndSecContext(save_userid, save_sec);
+		MemoryContextSwitchTo(caller_cxt);
+		MemoryContextDelete(write_cxt);
 	}
 	PG_END_TRY();
 
@@ -1126,6 +1131,8 @@ hash_datum(const uint8 *h)
 	return PointerGetDatum(b);
 }
 
+static TupleDesc seal_desc;		/* of the rows compare_row_ids() sorts */
+
 /*
  * The unsealed rows a query finds among those of transactions from
  * from_txid on, at most limit of them (kept until SPI_finish).
@@ -1144,7 +1151,21 @@ fetch_unsealed(const char *query, int limit, Datum from_txid, uint64 *n)
 	return SPI_tuptable;
 }
 
-/* Link the rows of one source (their fields from the first column, the id first). */
+static int
+compare_row_ids(const void *a, const void *b)
+{
+	bool		isnull;
+	int64		x = DatumGetInt64(heap_getattr(*(HeapTuple const *) a, 1, seal_desc, &isnull));
+	int64		y = DatumGetInt64(heap_getattr(*(HeapTuple const *) b, 1, seal_desc, &isnull));
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Link the rows of one source (their fields from the first column, the id
+ * first), in the order of their ids (sorted here: the query does not sort
+ * its wide rows).
+ */
 static void
 link_rows(SealBatch *b, const char *source, SPITupleTable *tt, uint64 n, int nfields)
 {
@@ -1152,6 +1173,8 @@ link_rows(SealBatch *b, const char *source, SPITupleTable *tt, uint64 n, int nfi
 
 	if (n == 0)
 		return;
+	seal_desc = tt->tupdesc;
+	qsort(tt->vals, n, sizeof(HeapTuple), compare_row_ids);
 	if (b->n == 0)
 	{
 		b->seqs = palloc(sizeof(Datum) * n);
@@ -1268,7 +1291,7 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 						   "   AND NOT EXISTS (SELECT FROM ci.audit_chain c"
 						   "                    WHERE c.audit_id OPERATOR(pg_catalog.=) r.record_id"
 						   "                      AND c.source OPERATOR(pg_catalog.=) 'read_audit')"
-						   " ORDER BY r.record_id LIMIT $1",
+						   " LIMIT $1",
 						   read_limit, bounds[1], &nreads);
 	change_limit = max_rows - (int) nreads;
 	changes = fetch_unsealed("SELECT " LOG_ROW_SQL " FROM ci.audit_log a"
@@ -1276,7 +1299,7 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 							 "   AND NOT EXISTS (SELECT FROM ci.audit_chain c"
 							 "                    WHERE c.audit_id OPERATOR(pg_catalog.=) a.audit_id"
 							 "                      AND c.source OPERATOR(pg_catalog.=) 'audit_log')"
-							 " ORDER BY a.audit_id LIMIT $1",
+							 " LIMIT $1",
 							 change_limit, bounds[0], &nchanges);
 	link_rows(&b, "audit_log", changes, nchanges, LOG_ROW_FIELDS);
 	link_rows(&b, "read_audit", reads, nreads, READ_ROW_FIELDS);
