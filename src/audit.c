@@ -1211,6 +1211,84 @@ link_rows(SealBatch *b, const char *source, SPITupleTable *tt, uint64 n, int nfi
 	}
 }
 
+/* The columns of ci.audit_chain, in order (see the install script). */
+enum
+{
+	CHAIN_SEQ,
+	CHAIN_AUDIT_ID,
+	CHAIN_PREV_HASH,
+	CHAIN_ROW_HASH,
+	CHAIN_SEALED_AT,
+	CHAIN_SOURCE,
+	CHAIN_NATTS
+};
+
+/*
+ * Add the new links to ci.audit_chain straight into its heap and indexes
+ * in batches, as the log's rows are written (the sealer holds the chain's
+ * lock and runs as the extension's owner).
+ */
+static void
+insert_links(const SealBatch *b)
+{
+	Oid			chain_oid = get_relname_relid("audit_chain", get_namespace_oid("ci", false));
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slots[AUDIT_BATCH];
+	int			nslots = Min(b->n, AUDIT_BATCH);
+	BulkInsertState bistate = GetBulkInsertState();
+	CommandId	cid;
+	Datum		sealed_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	int			i = 0;
+
+	if (!OidIsValid(chain_oid))
+		elog(ERROR, "table ci.audit_chain is missing");
+	rel = table_open(chain_oid, RowExclusiveLock);
+	if (RelationGetDescr(rel)->natts != CHAIN_NATTS)
+		elog(ERROR, "table ci.audit_chain does not have the columns of this version of customer_info");
+	estate = CreateExecutorState();
+	cid = estate->es_output_cid = GetCurrentCommandId(true);
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	for (int s = 0; s < nslots; s++)
+		slots[s] = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	while (i < b->n)
+	{
+		int			n = 0;
+
+		for (; i < b->n && n < nslots; i++, n++)
+		{
+			TupleTableSlot *slot = slots[n];
+
+			ExecClearTuple(slot);
+			memset(slot->tts_isnull, false, sizeof(bool) * CHAIN_NATTS);
+			slot->tts_values[CHAIN_SEQ] = b->seqs[i];
+			slot->tts_values[CHAIN_AUDIT_ID] = b->ids[i];
+			slot->tts_values[CHAIN_PREV_HASH] = b->prevs[i];
+			slot->tts_values[CHAIN_ROW_HASH] = b->hashes[i];
+			slot->tts_values[CHAIN_SEALED_AT] = sealed_at;
+			slot->tts_values[CHAIN_SOURCE] = b->sources[i];
+			ExecStoreVirtualTuple(slot);
+		}
+		table_multi_insert(rel, slots, n, cid, 0, bistate);
+		for (int k = 0; k < n; k++)
+		{
+			ResetPerTupleExprContext(estate);
+			list_free(ExecInsertIndexTuples(rri, slots[k], estate, false, false, NULL, NIL));
+		}
+	}
+	FreeBulkInsertState(bistate);
+	table_finish_bulk_insert(rel, 0);
+	/* newest first: each drop finds its resource owner entry at once */
+	for (int s = nslots - 1; s >= 0; s--)
+		ExecDropSingleTupleTableSlot(slots[s]);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+}
+
 PG_FUNCTION_INFO_V1(ci_audit_seal);
 
 /*
@@ -1232,9 +1310,6 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 	int			read_limit;
 	int			change_limit;
 	Datum		bounds[3];		/* from_txid of the log, of the reads; xmin now */
-	Oid			argtypes[5] = {INT8ARRAYOID, INT8ARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID,
-	TEXTARRAYOID};
-	Datum		values[5];
 
 	if (max_rows <= 0)
 		ereport(ERROR,
@@ -1318,18 +1393,7 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not update the sealer's state");
 	}
 	if (b.n > 0)
-	{
-		values[0] = PointerGetDatum(construct_array(b.seqs, b.n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-		values[1] = PointerGetDatum(construct_array(b.ids, b.n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-		values[2] = PointerGetDatum(construct_array(b.prevs, b.n, BYTEAOID, -1, false, TYPALIGN_INT));
-		values[3] = PointerGetDatum(construct_array(b.hashes, b.n, BYTEAOID, -1, false, TYPALIGN_INT));
-		values[4] = PointerGetDatum(construct_array(b.sources, b.n, TEXTOID, -1, false, TYPALIGN_INT));
-		if (SPI_execute_with_args("INSERT INTO ci.audit_chain (chain_seq, audit_id, prev_hash, row_hash, source)"
-								  " SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
-								  "  pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5))",
-								  5, argtypes, values, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not extend the audit chain");
-	}
+		insert_links(&b);
 	SPI_finish();
 	ci_restore_user(&sw);
 	PG_RETURN_INT64((int64) b.n);
