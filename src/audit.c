@@ -611,6 +611,59 @@ keep_held_records(int kept)
 	forget_last_record();
 }
 
+/*
+ * Rows written straight into one of the extension's tables, as COPY
+ * writes them: batches of heap tuples, then their index entries.  The
+ * values are all made by this file (the tables' CHECK and NOT NULL
+ * constraints describe them; evaluating them per write would cost more
+ * than the write), and the tables have no row triggers for INSERT.
+ */
+typedef struct DirectInsert
+{
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	CommandId	cid;
+	BulkInsertState bistate;
+} DirectInsert;
+
+static void
+direct_begin(DirectInsert *di, Oid relid, int natts, bool bulk)
+{
+	di->rel = table_open(relid, RowExclusiveLock);
+	if (RelationGetDescr(di->rel)->natts != natts)
+		elog(ERROR, "table \"%s\" does not have the columns of this version of customer_info",
+			 RelationGetRelationName(di->rel));
+	di->estate = CreateExecutorState();
+	di->cid = di->estate->es_output_cid = GetCurrentCommandId(true);
+	di->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(di->rri, di->rel, 0, NULL, 0);
+	ExecOpenIndices(di->rri, false);
+	di->bistate = bulk ? GetBulkInsertState() : NULL;
+}
+
+static void
+direct_insert(DirectInsert *di, TupleTableSlot **slots, int n)
+{
+	table_multi_insert(di->rel, slots, n, di->cid, 0, di->bistate);
+	for (int k = 0; k < n; k++)
+	{
+		ResetPerTupleExprContext(di->estate);
+		list_free(ExecInsertIndexTuples(di->rri, slots[k], di->estate, false, false, NULL, NIL));
+	}
+}
+
+static void
+direct_end(DirectInsert *di)
+{
+	if (di->bistate != NULL)
+		FreeBulkInsertState(di->bistate);
+	table_finish_bulk_insert(di->rel, 0);
+	ExecCloseIndices(di->rri);
+	FreeExecutorState(di->estate);
+	table_close(di->rel, NoLock);
+}
+
 /* The columns of ci.audit_log, in order (see the install script). */
 enum
 {
@@ -665,8 +718,6 @@ log_slots_for(Relation rel, int n)
 	Assert(n <= AUDIT_BATCH);
 	if (log_slots_stale || log_tupdesc == NULL)
 	{
-		if (RelationGetDescr(rel)->natts != LOG_NATTS)
-			elog(ERROR, "table ci.audit_log does not have the columns of this version of customer_info");
 		if (log_cxt == NULL)
 			log_cxt = AllocSetContextCreate(TopMemoryContext, "customer_info audit log",
 											ALLOCSET_SMALL_SIZES);
@@ -732,15 +783,10 @@ client_addr(bool *isnull)
 /*
  * Write the pending records that belong to the current subtransaction (or
  * to subtransactions it has released), as the log's owner, straight into
- * ci.audit_log as COPY does: batches of heap tuples, then their index
- * entries.  The values are all made here (the table's CHECK and NOT NULL
- * constraints describe them; evaluating them per statement would cost more
- * than the write).  Records of an enclosing
- * subtransaction stay pending: written here, they would go if this
- * subtransaction rolled back while their changes stay.
- *
- * The log has no triggers of its own for INSERT: row triggers added to it
- * would not fire (the README says so).
+ * ci.audit_log (see DirectInsert; row triggers added to the log would not
+ * fire, the README says so).  Records of an enclosing subtransaction stay
+ * pending: written here, they would go if this subtransaction rolled back
+ * while their changes stay.
  */
 static void
 write_records(void)
@@ -751,12 +797,8 @@ write_records(void)
 	Oid			owner;
 	Oid			save_userid;
 	int			save_sec;
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
+	DirectInsert di;
 	TupleTableSlot **slots;
-	BulkInsertState bistate = NULL;
-	CommandId	cid;
 	int			nslots;
 	int			kept = 0;
 	int			nwrite = 0;
@@ -793,16 +835,9 @@ write_records(void)
 	{
 		int			i = 0;
 
-		rel = table_open(log_oid, RowExclusiveLock);
-		estate = CreateExecutorState();
-		cid = estate->es_output_cid = GetCurrentCommandId(true);
-		rri = makeNode(ResultRelInfo);
-		InitResultRelInfo(rri, rel, 0, NULL, 0);
-		ExecOpenIndices(rri, false);
+		direct_begin(&di, log_oid, LOG_NATTS, nwrite >= 100);
 		nslots = Min(nwrite, AUDIT_BATCH);
-		slots = log_slots_for(rel, nslots);
-		if (nwrite >= 100)
-			bistate = GetBulkInsertState();
+		slots = log_slots_for(di.rel, nslots);
 
 		while (i < npending)
 		{
@@ -846,24 +881,11 @@ write_records(void)
 			}
 			if (n == 0)
 				break;
-			table_multi_insert(rel, slots, n, cid, 0, bistate);
-			for (int k = 0; k < n; k++)
-			{
-				List	   *recheck;
-
-				ResetPerTupleExprContext(estate);
-				recheck = ExecInsertIndexTuples(rri, slots[k], estate, false, false, NULL, NIL);
-				list_free(recheck);
-			}
+			direct_insert(&di, slots, n);
 		}
-		if (bistate != NULL)
-			FreeBulkInsertState(bistate);
-		table_finish_bulk_insert(rel, 0);
 		for (int k = 0; k < nslots; k++)
 			ExecClearTuple(slots[k]);
-		ExecCloseIndices(rri);
-		FreeExecutorState(estate);
-		table_close(rel, NoLock);
+		direct_end(&di);
 	}
 	PG_FINALLY();
 	{
@@ -1225,35 +1247,23 @@ enum
 
 /*
  * Add the new links to ci.audit_chain straight into its heap and indexes
- * in batches, as the log's rows are written (the sealer holds the chain's
- * lock and runs as the extension's owner).
+ * (the sealer holds the chain's lock and runs as the extension's owner).
  */
 static void
 insert_links(const SealBatch *b)
 {
 	Oid			chain_oid = get_relname_relid("audit_chain", get_namespace_oid("ci", false));
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
+	DirectInsert di;
 	TupleTableSlot *slots[AUDIT_BATCH];
 	int			nslots = Min(b->n, AUDIT_BATCH);
-	BulkInsertState bistate = GetBulkInsertState();
-	CommandId	cid;
 	Datum		sealed_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 	int			i = 0;
 
 	if (!OidIsValid(chain_oid))
 		elog(ERROR, "table ci.audit_chain is missing");
-	rel = table_open(chain_oid, RowExclusiveLock);
-	if (RelationGetDescr(rel)->natts != CHAIN_NATTS)
-		elog(ERROR, "table ci.audit_chain does not have the columns of this version of customer_info");
-	estate = CreateExecutorState();
-	cid = estate->es_output_cid = GetCurrentCommandId(true);
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
+	direct_begin(&di, chain_oid, CHAIN_NATTS, true);
 	for (int s = 0; s < nslots; s++)
-		slots[s] = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+		slots[s] = MakeSingleTupleTableSlot(RelationGetDescr(di.rel), &TTSOpsHeapTuple);
 	while (i < b->n)
 	{
 		int			n = 0;
@@ -1272,21 +1282,12 @@ insert_links(const SealBatch *b)
 			slot->tts_values[CHAIN_SOURCE] = b->sources[i];
 			ExecStoreVirtualTuple(slot);
 		}
-		table_multi_insert(rel, slots, n, cid, 0, bistate);
-		for (int k = 0; k < n; k++)
-		{
-			ResetPerTupleExprContext(estate);
-			list_free(ExecInsertIndexTuples(rri, slots[k], estate, false, false, NULL, NIL));
-		}
+		direct_insert(&di, slots, n);
 	}
-	FreeBulkInsertState(bistate);
-	table_finish_bulk_insert(rel, 0);
 	/* newest first: each drop finds its resource owner entry at once */
 	for (int s = nslots - 1; s >= 0; s--)
 		ExecDropSingleTupleTableSlot(slots[s]);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+	direct_end(&di);
 }
 
 PG_FUNCTION_INFO_V1(ci_audit_seal);
