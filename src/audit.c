@@ -1090,12 +1090,14 @@ add_field(pg_cryptohash_ctx *ctx, HeapTuple tup, TupleDesc desc, int col)
 	" r.table_name, r.column_name, r.row_count, r.row_keys, r.backend_pid, r.recorded_at"
 #define READ_ROW_FIELDS 12
 
-/* The hash of link seq over a row of source (its fields from first_col), after prev. */
+/*
+ * The hash of link seq over a row of source (its fields from first_col),
+ * after prev; ctx is a SHA-256 context the caller made (reset here).
+ */
 static void
-link_hash(const uint8 *prev, int64 seq, const char *source, HeapTuple tup, TupleDesc desc,
-		  int first_col, int nfields, uint8 *out)
+link_hash(pg_cryptohash_ctx *ctx, const uint8 *prev, int64 seq, const char *source,
+		  HeapTuple tup, TupleDesc desc, int first_col, int nfields, uint8 *out)
 {
-	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		seqbuf[8];
 
 	for (int i = 0; i < 8; i++)
@@ -1110,7 +1112,6 @@ link_hash(const uint8 *prev, int64 seq, const char *source, HeapTuple tup, Tuple
 		add_field(ctx, tup, desc, first_col + f);
 	if (pg_cryptohash_final(ctx, out, PG_SHA256_DIGEST_LENGTH) < 0)
 		elog(ERROR, "could not hash an audit row");
-	pg_cryptohash_free(ctx);
 }
 
 static const uint8 zero_hash[PG_SHA256_DIGEST_LENGTH] = {0};
@@ -1141,12 +1142,15 @@ typedef struct SealBatch
 	Datum	   *prevs;
 	Datum	   *hashes;
 	Datum	   *sources;
+	pg_cryptohash_ctx *ctx;		/* SHA-256, made once per run */
 } SealBatch;
+
+#define HASH_DATUM_SIZE (VARHDRSZ + PG_SHA256_DIGEST_LENGTH)
 
 static Datum
 hash_datum(const uint8 *h)
 {
-	bytea	   *b = palloc(VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
+	bytea	   *b = palloc(HASH_DATUM_SIZE);
 
 	SET_VARSIZE(b, VARHDRSZ + PG_SHA256_DIGEST_LENGTH);
 	memcpy(VARDATA(b), h, PG_SHA256_DIGEST_LENGTH);
@@ -1192,6 +1196,7 @@ static void
 link_rows(SealBatch *b, const char *source, SPITupleTable *tt, uint64 n, int nfields)
 {
 	Datum		src = CStringGetTextDatum(source);
+	char	   *hashes;
 
 	if (n == 0)
 		return;
@@ -1215,20 +1220,24 @@ link_rows(SealBatch *b, const char *source, SPITupleTable *tt, uint64 n, int nfi
 		b->hashes = repalloc(b->hashes, size);
 		b->sources = repalloc(b->sources, size);
 	}
+	/* the links' hashes, as bytea, in one block; a link's prev is the hash before */
+	hashes = palloc(n * HASH_DATUM_SIZE);
 	for (uint64 i = 0; i < n; i++)
 	{
 		HeapTuple	tup = tt->vals[i];
-		uint8		h[PG_SHA256_DIGEST_LENGTH];
+		bytea	   *h = (bytea *) (hashes + i * HASH_DATUM_SIZE);
 		bool		isnull;
 
 		b->seq++;
-		link_hash(b->prev, b->seq, source, tup, tt->tupdesc, 1, nfields, h);
+		SET_VARSIZE(h, HASH_DATUM_SIZE);
+		link_hash(b->ctx, b->prev, b->seq, source, tup, tt->tupdesc, 1, nfields,
+				  (uint8 *) VARDATA(h));
 		b->seqs[b->n] = Int64GetDatum(b->seq);
 		b->ids[b->n] = SPI_getbinval(tup, tt->tupdesc, 1, &isnull);
-		b->prevs[b->n] = hash_datum(b->prev);
-		b->hashes[b->n] = hash_datum(h);
+		b->prevs[b->n] = b->n > 0 ? b->hashes[b->n - 1] : hash_datum(b->prev);
+		b->hashes[b->n] = PointerGetDatum(h);
 		b->sources[b->n] = src;
-		memcpy(b->prev, h, sizeof(b->prev));
+		memcpy(b->prev, VARDATA(h), sizeof(b->prev));
 		b->n++;
 	}
 }
@@ -1324,6 +1333,7 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 					false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain");
 	memset(&b, 0, sizeof(b));
+	b.ctx = pg_cryptohash_create(PG_SHA256);
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -1395,6 +1405,7 @@ ci_audit_seal(PG_FUNCTION_ARGS)
 	}
 	if (b.n > 0)
 		insert_links(&b);
+	pg_cryptohash_free(b.ctx);
 	SPI_finish();
 	ci_restore_user(&sw);
 	PG_RETURN_INT64((int64) b.n);
@@ -1426,6 +1437,7 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	Portal		portal;
 	SPIPlanPtr	plan;
+	pg_cryptohash_ctx *ctx;
 
 	if (get_call_result_type(fcinfo, NULL, &rdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -1488,6 +1500,7 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 	if (plan == NULL)
 		elog(ERROR, "could not prepare the verification");
 	portal = SPI_cursor_open(NULL, plan, values, NULL, true);
+	ctx = pg_cryptohash_create(PG_SHA256);
 	while (problem == NULL)
 	{
 		SPI_cursor_fetch(portal, true, 10000);
@@ -1519,9 +1532,10 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 			else
 			{
 				if (source[0] == 'a')
-					link_hash(prev, seq, source, tup, desc, 7, LOG_ROW_FIELDS, mine);
+					link_hash(ctx, prev, seq, source, tup, desc, 7, LOG_ROW_FIELDS, mine);
 				else
-					link_hash(prev, seq, source, tup, desc, 7 + LOG_ROW_FIELDS, READ_ROW_FIELDS, mine);
+					link_hash(ctx, prev, seq, source, tup, desc, 7 + LOG_ROW_FIELDS, READ_ROW_FIELDS,
+							  mine);
 				if (VARSIZE_ANY_EXHDR(h) != PG_SHA256_DIGEST_LENGTH ||
 					memcmp(VARDATA_ANY(h), mine, PG_SHA256_DIGEST_LENGTH) != 0)
 					problem = psprintf("the row of link %lld (%s %s) was changed, or the link forged",
@@ -1538,6 +1552,7 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 		}
 	}
 	SPI_cursor_close(portal);
+	pg_cryptohash_free(ctx);
 
 	/* a head kept outside: the chain must reach it, with the same hash */
 	if (problem == NULL && !PG_ARGISNULL(2))
