@@ -36,7 +36,8 @@ OBJS = \
 # pg_regress: sql/<name>.sql against expected/<name>.out, in a temporary
 # instance whose configuration preloads the library.
 REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect migrate masked access read_audit consent review audit adversarial
-REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf
+REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
+	--load-extension=pgcrypto --load-extension=customer_info
 
 # Isolation specs: test/isolation/specs/<name>.spec.
 ISOLATION = unique_identity reencrypt migrate consent review_sweep audit_seal
@@ -68,3 +69,7 @@ installcheck-isolation-only:
 	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
 
 .PHONY: installcheck-regress-only installcheck-isolation-only
+
+# The value of a variable, for test/check.sh: make -s print-REGRESS
+print-%:
+	@echo '$($*)'

@@ -2,8 +2,10 @@
 -- identifiers: installation, catalogue properties shared by all four
 -- identifier types, and the helper the other tests use.
 --
--- The temporary instance preloads the library (test/regress.conf).
-CREATE EXTENSION customer_info CASCADE;
+-- The temporary instance preloads the library (test/regress.conf), and
+-- pg_regress creates the extension in the test database before each run
+-- (--load-extension in the Makefile), so every file runs alone.
+SELECT extname, extversion FROM pg_extension ORDER BY extname;
 SHOW shared_preload_libraries;
 
 -- not relocatable, installed in schema ci
@@ -56,29 +58,5 @@ SELECT p.proname FROM pg_proc p
  WHERE p.pronamespace = 'ci'::regnamespace AND p.proleakproof
    AND p.proname !~ '_(eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$';
 
--- Helper for the other tests: the SQLSTATE, message and detail that
--- casting a text to a type raises, or 'ok' and the canonical text.
-CREATE SCHEMA regress;
-CREATE FUNCTION regress.try_cast(value text, typname text,
-                                 OUT state text, OUT result text,
-                                 OUT detail text)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE format('SELECT $1::%s::text', typname) INTO result USING value;
-	state := 'ok';
-EXCEPTION WHEN others THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE,
-		result = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
-END
-$$;
-
--- The same check for every type: no error message or detail contains the
--- whole of a rejected input (inputs of more than 10 characters).
-CREATE FUNCTION regress.leaks(value text, typname text) RETURNS boolean
-LANGUAGE sql AS $$
-	SELECT length(value) > 10
-	   AND (position(value IN t.result) > 0
-	        OR position(value IN coalesce(t.detail, '')) > 0)
-	  FROM regress.try_cast(value, typname) t
-	 WHERE t.state <> 'ok'
-$$;
+-- The helpers of the type tests (regress.try_cast, regress.leaks).
+\i test/regress_helpers.sql

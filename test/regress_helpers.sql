@@ -1,0 +1,34 @@
+\set ECHO none
+-- test/regress_helpers.sql: helpers of the pg_regress files, included by
+-- each file that uses them (\i test/regress_helpers.sql), so that every
+-- file runs alone as well as in the whole suite.  Not echoed.
+SET client_min_messages = warning;
+CREATE SCHEMA IF NOT EXISTS regress;
+
+-- The SQLSTATE, message and detail that casting a text to a type raises,
+-- or 'ok' and the canonical text.
+CREATE OR REPLACE FUNCTION regress.try_cast(value text, typname text,
+											OUT state text, OUT result text,
+											OUT detail text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format('SELECT $1::%s::text', typname) INTO result USING value;
+	state := 'ok';
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE,
+		result = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+END
+$$;
+
+-- True when an error message or detail contains the whole of a rejected
+-- input (inputs of more than 10 characters).
+CREATE OR REPLACE FUNCTION regress.leaks(value text, typname text) RETURNS boolean
+LANGUAGE sql AS $$
+	SELECT length(value) > 10
+	   AND (position(value IN t.result) > 0
+	        OR position(value IN coalesce(t.detail, '')) > 0)
+	  FROM regress.try_cast(value, typname) t
+	 WHERE t.state <> 'ok'
+$$;
+RESET client_min_messages;
+\set ECHO all
