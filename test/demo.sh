@@ -35,5 +35,8 @@ ci_psql -q -d postgres -c 'CREATE DATABASE bank'
 ci_psql -q -d bank -f "$work/test/synthetic.sql"
 
 ci_say "the demo (test/demo.sql)"
-# -a echoes each statement before its result; errors are part of the show.
-ci_psql -d bank -a -v ON_ERROR_STOP=0 -f "$work/test/demo.sql"
+# -a echoes each statement before its result; errors are part of the show,
+# printed right after the statement that caused them: psql's output is
+# unbuffered and its errors go to the same stream.
+ci_as_pg stdbuf -o0 -e0 "$CI_PG_BIN/psql" -X -h "$CI_CLUSTER_DIR" -p 5432 -U postgres \
+	-d bank -a -v ON_ERROR_STOP=0 -f "$work/test/demo.sql" 2>&1

@@ -100,8 +100,10 @@ GRANT SELECT, INSERT, UPDATE ON customers TO demo_teller, demo_analyst;
 GRANT EXECUTE ON FUNCTION ci.lookup(regclass, name, text) TO demo_teller;
 SELECT ci.protect('customers', 'id_number', 'cn_id', 'C2', searchable => true);
 SELECT ci.protect('customers', 'mobile', 'cn_mobile', 'C2');
+SELECT ci.protect('customers', 'full_name', 'name', 'C2');
 -- What is stored now: envelopes (the first characters of them).
-SELECT customer_id, left(id_number, 24) || '...' AS id_number_stored,
+SELECT customer_id, left(full_name, 24) || '...' AS full_name_stored,
+       left(id_number, 24) || '...' AS id_number_stored,
        left(mobile, 24) || '...' AS mobile_stored
   FROM customers ORDER BY customer_id LIMIT 3;
 -- An application inserts plaintext; the server validates and encrypts it.
@@ -112,7 +114,7 @@ INSERT INTO customers (customer_id, full_name, id_number)
 	VALUES (100002, '测试客户', '110105194912310021');
 -- Finding a customer by ID number: one index scan on the blind index,
 -- whatever spelling the clerk types.
-SELECT customer_id, full_name FROM customers
+SELECT customer_id FROM customers
  WHERE id_number_bidx = ci.lookup('customers', 'id_number', '11010519491231002x');
 -- Reading plaintext back needs the level "clear".
 SELECT ci.reveal(c, 'id_number') FROM customers c WHERE customer_id = 100001;
