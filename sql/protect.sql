@@ -432,3 +432,28 @@ DROP ROLE regress_ci_analyst;
 REVOKE EXECUTE ON FUNCTION ci.lookup(regclass, name, text) FROM regress_ci_app;
 DROP ROLE regress_ci_app;
 DROP ROLE regress_ci_admin;
+
+-- A DBA who put ci first in the database's search_path: the next CREATE
+-- TABLE lands in schema ci, and ci.protect says why it refuses and what to
+-- do.  The extension's own tables are refused with a message of their own.
+SELECT format('ALTER DATABASE %I SET search_path = ci, "$user", public', current_database())
+\gexec
+\c
+SHOW search_path;
+CREATE TABLE bank_customers (id int PRIMARY KEY, mobile text);
+SELECT relnamespace::regnamespace FROM pg_class WHERE relname = 'bank_customers';
+SELECT ci.protect('bank_customers', 'mobile', 'cn_mobile');
+SELECT ci.protect('ci.data_key', 'wrapped', 'text');
+-- done as the hint says, it works
+ALTER TABLE ci.bank_customers SET SCHEMA public;
+SELECT format('ALTER DATABASE %I SET search_path = "$user", public, ci', current_database())
+\gexec
+\c
+CREATE TABLE bank_accounts (id int PRIMARY KEY, mobile text);
+SELECT relnamespace::regnamespace FROM pg_class WHERE relname = 'bank_accounts';
+SELECT ci.protect('bank_customers', 'mobile', 'cn_mobile');
+SELECT count(*) AS protected FROM ci.protected_column;
+DROP TABLE bank_customers, bank_accounts;
+SELECT format('ALTER DATABASE %I RESET search_path', current_database())
+\gexec
+SELECT count(*) AS policy_rows_left FROM ci.protected_column;
