@@ -74,7 +74,21 @@ CREATE TABLE uscc_parts (code uscc) PARTITION BY HASH (code);
 CREATE TABLE uscc_parts_0 PARTITION OF uscc_parts FOR VALUES WITH (MODULUS 2, REMAINDER 0);
 CREATE TABLE uscc_parts_1 PARTITION OF uscc_parts FOR VALUES WITH (MODULUS 2, REMAINDER 1);
 INSERT INTO uscc_parts SELECT code FROM uscc_orgs;
+-- the same codes again, spelt in lower case: each must land beside its
+-- upper-case spelling (the hash is of the value, not of its spelling)
+INSERT INTO uscc_parts SELECT lower(code::text) FROM uscc_orgs;
 SELECT count(*) FROM uscc_parts;
+-- where each code landed: both partitions used, each code in one only
+SELECT tableoid::regclass AS part, code, count(*) FROM uscc_parts
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT code FROM uscc_parts GROUP BY code HAVING count(DISTINCT tableoid) > 1;
+-- a lookup by either spelling prunes to one partition and finds the code
+-- there: rows were routed where the planner looks for them
+EXPLAIN (COSTS OFF) SELECT * FROM uscc_parts WHERE code = '91440300ma5dckxx8k';
+SELECT o.code, (SELECT count(*) FROM uscc_parts p WHERE p.code = lower(o.code::text)::uscc)
+         AS found_by_lower_case,
+       (SELECT count(*) FROM uscc_parts p WHERE p.code = o.code) AS found_by_upper_case
+  FROM (SELECT DISTINCT code FROM uscc_orgs) o ORDER BY o.code;
 SELECT uscc_hash('91350100M000100Y43') = uscc_hash('91350100m000100y43') AS hash_stable,
        uscc_hash_extended('91350100M000100Y43', 0) <> uscc_hash_extended('91350100M000100Y43', 1) AS seed_matters;
 
@@ -85,3 +99,41 @@ CREATE TABLE uscc_copy (LIKE uscc_orgs);
 SELECT count(*) FROM uscc_copy c JOIN uscc_orgs o USING (code, name);
 SELECT NULL::uscc IS NULL, mask(NULL::uscc), is_valid_uscc(NULL);
 DROP TABLE uscc_orgs, uscc_loans, uscc_parts, uscc_copy;
+
+-- Binary receive refuses what text input refuses, with the same SQLSTATE,
+-- message and detail, and accepts the same spellings: each value goes
+-- through a binary COPY file (its bytes as the field) into a uscc column.
+CREATE TEMP TABLE recv_src (v text);
+CREATE TEMP TABLE recv_dst (v uscc);
+CREATE FUNCTION pg_temp.try_recv(value text, OUT state text, OUT result text,
+                                 OUT detail text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	f text := current_setting('data_directory') || '/ci_recv_test.bin';
+BEGIN
+	DELETE FROM pg_temp.recv_src;
+	DELETE FROM pg_temp.recv_dst;
+	INSERT INTO pg_temp.recv_src VALUES (value);
+	EXECUTE format('COPY pg_temp.recv_src TO %L (FORMAT binary)', f);
+	EXECUTE format('COPY pg_temp.recv_dst FROM %L (FORMAT binary)', f);
+	SELECT v::text INTO result FROM pg_temp.recv_dst;
+	state := 'ok';
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE,
+		result = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+END
+$$;
+SELECT v, b.state, b.result, b.detail,
+       (b.state, b.result, b.detail) IS NOT DISTINCT FROM (t.state, t.result, t.detail)
+         AS same_as_text_input
+  FROM (VALUES
+	('91350100M000100Y43'),
+	('91350100m000100y43'),
+	('91350100M000100Y44'),
+	('91350100M000100Y53'),
+	('91350100I000100Y43'),
+	('913A0100M000100Y43'),
+	('91350100M000100Y433')
+  ) AS x(v),
+  LATERAL pg_temp.try_recv(v) b, LATERAL regress.try_cast(v, 'ci.uscc') t;
+DROP TABLE recv_src, recv_dst;

@@ -22,6 +22,9 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
@@ -57,6 +60,7 @@ typedef struct RootKey
 {
 	bool		loaded;
 	const char *problem;
+	const char *fix;			/* a hint for the log, or NULL */
 	uint8		key[CI_KEY_LEN];
 } RootKey;
 
@@ -143,6 +147,53 @@ parse_root_key(const char *buf, size_t len, RootKey *rk)
 }
 
 /*
+ * A key file must be as private as the server's TLS key (the rule the
+ * server applies to ssl_key_file): a regular file owned by the server's
+ * user with no access for group or others, or owned by root and at most
+ * readable by the group (0640).  Otherwise the key is not used, and the
+ * problem and its fix are set for the log.  Checked on the open file, so
+ * that what is checked is what is read.
+ */
+static bool
+key_file_exposed(FILE *fh, const char *file, const char *file_name, RootKey *rk)
+{
+	struct stat st;
+
+	/* the problem reaches clients' errors too: the path only in the hint */
+	if (fstat(fileno(fh), &st) != 0)
+	{
+		rk->problem = psprintf("%s could not be examined", file_name);
+		return true;
+	}
+	if (!S_ISREG(st.st_mode))
+	{
+		rk->problem = psprintf("%s is not a regular file", file_name);
+		rk->fix = psprintf("Point %s at a regular file; \"%s\" is not one.",
+						   file_name, file);
+		return true;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+	{
+		rk->problem = psprintf("%s is owned neither by the database server's user nor by root",
+							   file_name);
+		rk->fix = psprintf("Give \"%s\" to the user the server runs as (chown), then run chmod 0600 on it.",
+						   file);
+		return true;
+	}
+	if (st.st_uid == geteuid() ?
+		(st.st_mode & (S_IRWXG | S_IRWXO)) != 0 :
+		(st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) != 0)
+	{
+		rk->problem = psprintf("%s can be accessed by group or others, so the key was not used",
+							   file_name);
+		rk->fix = psprintf("The file \"%s\" has permissions %04o: run chmod 0600 \"%s\" (a file owned by root may be 0640, readable by the server's group), then restart the server.",
+						   file, (unsigned int) (st.st_mode & 07777), file);
+		return true;
+	}
+	return false;
+}
+
+/*
  * Read a root key from a command or a file (one of them set); the names of
  * the two settings are for messages.  Returns where it came from, or NULL.
  */
@@ -179,6 +230,8 @@ read_root_key(const char *command, const char *file,
 		source = file_name;
 		if (fh == NULL)
 			rk->problem = psprintf("%s could not be read", file_name);
+		else if (key_file_exposed(fh, file, file_name, rk))
+			FreeFile(fh);
 		else
 		{
 			len = fread(buf, 1, sizeof(buf), fh);
@@ -209,7 +262,8 @@ ci_keys_load_root(void)
 	else
 		ereport(WARNING,
 				(errmsg("customer_info: no root key, encryption is unavailable"),
-				 errdetail("The cause: %s.", root.problem)));
+				 errdetail("The cause: %s.", root.problem),
+				 root.fix ? errhint("%s", root.fix) : 0));
 
 	if ((previous_key_command && previous_key_command[0]) ||
 		(previous_key_file && previous_key_file[0]))
@@ -224,7 +278,8 @@ ci_keys_load_root(void)
 		else
 			ereport(WARNING,
 					(errmsg("customer_info: the previous root key could not be read"),
-					 errdetail("The cause: %s.", previous.problem)));
+					 errdetail("The cause: %s.", previous.problem),
+					 previous.fix ? errhint("%s", previous.fix) : 0));
 	}
 }
 

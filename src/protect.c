@@ -36,12 +36,14 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -1517,9 +1519,24 @@ ci_protect(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", RelationGetRelationName(rel))));
 	if (RelationGetNamespace(rel) == get_namespace_oid("ci", false))
+	{
+		Oid			ext = get_extension_oid("customer_info", true);
+
+		if (OidIsValid(ext) && getExtensionOfObject(RelationRelationId, relid) == ext)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("customer_info's own tables cannot be protected"),
+					 errdetail("Table \"%s\" belongs to the extension.",
+							   RelationGetRelationName(rel))));
+		/* most often a CREATE TABLE with ci first in search_path */
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("customer_info's own tables cannot be protected")));
+				 errmsg("table \"%s\" cannot be protected because it is in schema ci, customer_info's own schema",
+						RelationGetRelationName(rel)),
+				 errdetail("Schema ci holds the extension's own objects; customer tables must be elsewhere. A CREATE TABLE without a schema name creates the table in the first schema of search_path."),
+				 errhint("Create the table in another schema (ALTER TABLE ci.%s SET SCHEMA public moves it), and put ci last in search_path, for example: ALTER DATABASE ... SET search_path = \"$user\", public, ci.",
+						 quote_identifier(RelationGetRelationName(rel)))));
+	}
 	if (rel->rd_rel->relispartition || has_superclass(relid) || has_subclass(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

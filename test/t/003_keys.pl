@@ -56,14 +56,49 @@ foreach my $case (@bad)
 	$node->stop;
 }
 
-# A key file works like the command.
-open my $fh, '>', "$tempdir/root.key" or die;
-print $fh "$key\n";
-close $fh;
+# Write a key file with the given permissions.
+sub key_file
+{
+	my ($path, $hex, $mode) = @_;
+	open my $fh, '>', $path or die "could not write $path: $!";
+	print $fh "$hex\n";
+	close $fh;
+	chmod($mode, $path) or die "could not chmod $path: $!";
+	return $path;
+}
+
+# A key file works like the command, when only the server's user can read
+# it (0600, as for ssl_key_file).
+key_file("$tempdir/root.key", $key, 0600);
 my $node = key_node('key_file', "customer_info.key_file = '$tempdir/root.key'");
 like(slurp_file($node->logfile), qr/root key loaded from customer_info.key_file/,
 	'key file: loaded');
+$node->safe_psql('postgres', 'CREATE EXTENSION customer_info CASCADE');
+like($node->safe_psql('postgres', 'SELECT ci.rotate_key()'), qr/^\d+$/,
+	'key file: encryption works');
 $node->stop;
+
+# A key file that group or others can read is refused: the log names the
+# file and the fix, and encryption is unavailable.
+foreach my $mode (0644, 0640, 0604)
+{
+	my $name = sprintf('exposed_%04o', $mode);
+	my $path = key_file("$tempdir/$name.key", $key, $mode);
+	my $node = key_node($name, "customer_info.key_file = '$path'");
+	my $log = slurp_file($node->logfile);
+	like($log, qr/WARNING:  customer_info: no root key, encryption is unavailable/,
+		"$name: refused at start");
+	like($log, qr/DETAIL:  The cause: customer_info.key_file can be accessed by group or others, so the key was not used\./,
+		"$name: the cause is logged");
+	like($log, qr/HINT:  The file "\Q$path\E" has permissions \Q@{[sprintf('%04o', $mode)]}\E: run chmod 0600 "\Q$path\E"/,
+		"$name: the log names the file and the fix");
+	unlike($log, qr/$key/, "$name: the key is not in the log");
+	$node->safe_psql('postgres', 'CREATE EXTENSION customer_info CASCADE');
+	my ($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT ci.rotate_key()');
+	like($stderr, qr/ERROR:  customer_info has no root key/, "$name: encryption fails");
+	unlike($stderr, qr/\Q$tempdir\E/, "$name: the client's error does not show the path");
+	$node->stop;
+}
 
 # The good node: encrypted data, then dump and restore.
 $node = key_node('primary', "customer_info.key_command = 'echo $key'");
@@ -120,6 +155,39 @@ is($node->safe_psql('postgres', q{SELECT id FROM customers
 	'1', 'rotation: blind-index lookups still match');
 unlike(slurp_file($node->logfile), qr/$new_key/, 'rotation: no key in the log');
 $key = $new_key;
+
+# The same with key files: the new key in key_file, the old one in
+# previous_key_file.  Before ci.rewrap_keys() the data keys are still
+# wrapped under the old key, so reading proves the previous key file is used.
+my $file_key = '0f1e2d3c4b5a69780f1e2d3c4b5a69780f1e2d3c4b5a69780f1e2d3c4b5a6978';
+key_file("$tempdir/new_root.key", $file_key, 0600);
+key_file("$tempdir/previous_root.key", $key, 0600);
+$node->append_conf('postgresql.conf',
+	"customer_info.key_command = ''\n"
+	  . "customer_info.key_file = '$tempdir/new_root.key'\n"
+	  . "customer_info.previous_key_file = '$tempdir/previous_root.key'");
+$node->restart;
+like(slurp_file($node->logfile), qr/previous root key loaded from customer_info.previous_key_file/,
+	'file rotation: previous key file loaded');
+is($node->safe_psql('postgres', $plain), $expected,
+	'file rotation: values open through the previous key file');
+is($node->safe_psql('postgres', 'SELECT ci.rewrap_keys()'), '2',
+	'file rotation: one data key and one blind-index key re-wrapped');
+$node->append_conf('postgresql.conf', "customer_info.previous_key_file = ''");
+$node->restart;
+is($node->safe_psql('postgres', $plain), $expected,
+	'file rotation: values open with the new key file alone');
+# and the new key file alone is what opens them now: the old key no longer
+$node->append_conf('postgresql.conf',
+	"customer_info.key_file = '$tempdir/previous_root.key'");
+$node->restart;
+($ret, $stdout, $stderr) = $node->psql('postgres', $plain);
+like($stderr, qr/cannot be unwrapped with this server's root key/,
+	'file rotation: the old key alone no longer opens the values');
+$node->append_conf('postgresql.conf',
+	"customer_info.key_file = '$tempdir/new_root.key'");
+$node->restart;
+$key = $file_key;
 
 # Dump holds envelopes, not plaintext.
 my $dump = "$tempdir/db.sql";
