@@ -69,9 +69,10 @@ EXPLAIN (COSTS OFF) SELECT * FROM masked.adv_customers WHERE mobile = '138001380
 -- its own level, purpose, requests
 SELECT ci.grant_level('regress_adv_report', 'clear', 'C2');
 SELECT ci.allow_purpose('regress_adv_report', 'anything');
-SELECT ci.request_access('clear', 'curiosity', 'because', now() + interval '1 hour', 'C2') AS req \gset
+SELECT ci.request_access('clear', 'curiosity', 'because', now() + interval '1 hour', 'C2');
+SELECT ci.request_access('clear', 'analytics', 'because', now() + interval '1 hour', 'C2') AS req \gset
 SELECT ci.approve_access(:req);
-SET customer_info.purpose = 'curiosity';
+SET customer_info.purpose = 'analytics';
 SELECT mobile FROM masked.adv_customers WHERE id = 1;
 RESET customer_info.purpose;
 
@@ -109,13 +110,31 @@ DROP VIEW public.my_view;
 DROP FUNCTION public.peek();
 RESET SESSION AUTHORIZATION;
 
--- its request stays pending until someone else decides
+-- its request stays pending until someone else decides, and keeps the
+-- role from being dropped until it is decided
 SELECT state FROM ci.access_requests WHERE request_id = :req;
-DELETE FROM ci.access_request WHERE request_id = :req;
+DROP ROLE regress_adv_report;
+SET SESSION AUTHORIZATION regress_adv_approver;
+SELECT ci.approve_access(:req, false, 'no case behind it');
+RESET SESSION AUTHORIZATION;
+SELECT state, decided_by FROM ci.access_requests WHERE request_id = :req;
 
+-- Dropped, table and roles leave nothing behind in the extension's tables.
+SELECT 'adv_customers'::regclass::oid AS adv_table \gset
+SELECT array_agg(oid) AS adv_roles FROM pg_roles WHERE rolname LIKE 'regress\_adv\_%' \gset
 DROP TABLE adv_customers;
 REVOKE CREATE ON SCHEMA public FROM regress_adv_report;
 REVOKE USAGE ON SCHEMA masked FROM regress_adv_report;
 DROP ROLE regress_adv_admin;
 DROP ROLE regress_adv_report;
 DROP ROLE regress_adv_approver;
+SELECT (SELECT count(*) FROM ci.access_request
+         WHERE relid::oid = :adv_table
+            OR ARRAY[role::oid, requested_by::oid, decided_by::oid, revoked_by::oid]
+               && :'adv_roles'::oid[])
+     + (SELECT count(*) FROM ci.access_level
+         WHERE relid::oid = :adv_table OR ARRAY[role::oid, granted_by::oid] && :'adv_roles'::oid[])
+     + (SELECT count(*) FROM ci.role_purpose
+         WHERE ARRAY[role::oid, allowed_by::oid] && :'adv_roles'::oid[])
+     + (SELECT count(*) FROM ci.protected_column WHERE relid::oid = :adv_table)
+       AS rows_naming_dropped;

@@ -39,6 +39,9 @@ SELECT ci.give_consent('', 'marketing', 'app', 'v1');
 SELECT ci.give_consent(NULL, 'marketing', 'app', 'v1');
 SELECT ci.give_consent('C001', 'marketing', 'app', 'v1', expires_at => now() - interval '1 day');
 SELECT ci.give_consent('C001', 'marketing', 'app', 'v1', partner => 'nobody');
+-- consent to share with a partner that is not registered yet
+SELECT ci.give_consent('C001', 'third_party_sharing', 'branch', 'v1', partner => 'nobody');
+\echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 -- a role without the right records nothing, and reads nothing
 SET SESSION AUTHORIZATION regress_cs_app;
@@ -66,10 +69,25 @@ SELECT ci.give_consent('42', 'analytics', 'app', 'v1') > 0 AS given;
 RESET ROLE;
 SELECT ci.has_consent(42, 'analytics') AS int_key, ci.has_consent(43, 'analytics') AS other;
 
--- In the past: the ledger answers "did we have consent then".
-CREATE TEMP TABLE moments AS SELECT now() AS before_all;
-SELECT ci.has_consent('C002', 'marketing', at => now() - interval '1 hour') AS an_hour_ago,
-	   ci.has_consent('C001', 'marketing', at => now()) AS c1_now;
+-- In the past: the ledger answers "did we have consent then".  The
+-- moments are read from the clock between the events (each event is a
+-- statement of its own, stamped with its transaction's start).
+SELECT clock_timestamp() AS before_grant \gset
+SET ROLE regress_cs_admin;
+SELECT ci.give_consent('C010', 'marketing', 'app', 'notice-2026-01', 'app-log-90') > 0 AS given;
+RESET ROLE;
+SELECT clock_timestamp() AS between_events \gset
+SET ROLE regress_cs_admin;
+SELECT ci.withdraw_consent('C010', 'marketing', 'app', 'notice-2026-01', 'app-log-91') > 0
+	   AS withdrawn;
+RESET ROLE;
+SELECT clock_timestamp() AS after_withdrawal \gset
+SELECT ci.has_consent('C010', 'marketing', at => :'before_grant') AS before_grant,
+	   ci.has_consent('C010', 'marketing', at => :'between_events') AS between_events,
+	   ci.has_consent('C010', 'marketing', at => :'after_withdrawal') AS after_withdrawal,
+	   ci.has_consent('C010', 'marketing') AS now;
+-- a purpose resting on contract needs no consent, then as now
+SELECT ci.has_consent('C010', 'service', at => :'before_grant') AS service_before;
 -- a correction is a new event; the state follows the last one
 SET ROLE regress_cs_admin;
 SELECT ci.give_consent('C002', 'marketing', 'branch', 'notice-2026-02') > 0 AS given_again;

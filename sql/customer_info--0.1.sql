@@ -1672,7 +1672,10 @@ BEGIN
 	END IF;
 	IF coalesce(scope, '') OPERATOR(pg_catalog.<>) ''
 	   AND NOT EXISTS (SELECT FROM ci.partner p WHERE p.partner OPERATOR(pg_catalog.=) $8) THEN
-		RAISE EXCEPTION 'unknown partner "%"', scope USING ERRCODE = 'invalid_parameter_value';
+		RAISE EXCEPTION 'unknown partner "%"', scope
+			USING ERRCODE = 'undefined_object',
+				  DETAIL = 'Consent to third_party_sharing names a partner listed in ci.partner.',
+				  HINT = 'Register the partner with ci.add_partner() first, then record the consent.';
 	END IF;
 	IF expires_at IS NOT NULL AND expires_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN
 		RAISE EXCEPTION 'consent would expire before it is given'

@@ -422,6 +422,24 @@ is_role_member(Oid user, const char *rolname)
 }
 
 /*
+ * Is the purpose in ci.purpose?  Run connected to SPI as the extension's
+ * owner.  A request for a purpose that is not catalogued could be approved
+ * and used through ci.reveal, while the masked views refuse the purpose:
+ * refused at request and at approval (a purpose may be removed between).
+ */
+static bool
+purpose_exists(const char *purpose)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(purpose)};
+
+	if (SPI_execute_with_args("SELECT FROM ci.purpose WHERE purpose OPERATOR(pg_catalog.=) $1",
+							  1, argtypes, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ci.purpose");
+	return SPI_processed > 0;
+}
+
+/*
  * ci.request_access(level, purpose, reason, valid_until [, category | tbl,
  * col] [, valid_from]): a request by the current role for itself.
  */
@@ -501,6 +519,12 @@ ci_request_access(PG_FUNCTION_ARGS)
 	values[9] = ObjectIdGetDatum(GetSessionUserId());
 
 	owner_spi_begin(&sw);
+	if (!purpose_exists(purpose))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown purpose \"%s\"", purpose),
+				 errdetail("Temporary access is for a purpose of use listed in ci.purpose."),
+				 errhint("Choose one of ci.purpose, or ask a member of customer_info_admin to add the purpose there first.")));
 	if (for_column &&
 		(SPI_execute_with_args("SELECT FROM ci.protected_column"
 							   " WHERE relid OPERATOR(pg_catalog.=) $4::pg_catalog.regclass"
@@ -529,7 +553,7 @@ ci_request_access(PG_FUNCTION_ARGS)
  */
 static void
 read_request(int64 id, Oid *role, Oid *requested_by, char **status,
-			 TimestampTz *valid_until)
+			 TimestampTz *valid_until, char **purpose)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(id)};
@@ -538,7 +562,7 @@ read_request(int64 id, Oid *role, Oid *requested_by, char **status,
 	TupleDesc	desc;
 
 	if (SPI_execute_with_args("SELECT role::pg_catalog.oid, requested_by::pg_catalog.oid,"
-							  " status, valid_until FROM ci.access_request"
+							  " status, valid_until, purpose FROM ci.access_request"
 							  " WHERE request_id OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 							  1, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ci.access_request");
@@ -552,6 +576,7 @@ read_request(int64 id, Oid *role, Oid *requested_by, char **status,
 	*requested_by = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
 	*status = SPI_getvalue(tup, desc, 3);
 	*valid_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+	*purpose = SPI_getvalue(tup, desc, 5);
 }
 
 /*
@@ -569,6 +594,7 @@ ci_approve_access(PG_FUNCTION_ARGS)
 	Oid			requested_by;
 	char	   *status;
 	TimestampTz valid_until;
+	char	   *purpose;
 	bool		approve;
 	Oid			argtypes[4] = {INT8OID, TEXTOID, OIDOID, TEXTOID};
 	Datum		values[4];
@@ -586,7 +612,8 @@ ci_approve_access(PG_FUNCTION_ARGS)
 				 errdetail("Only members of role customer_info_approver may.")));
 
 	owner_spi_begin(&sw);
-	read_request(PG_GETARG_INT64(0), &role, &requested_by, &status, &valid_until);
+	read_request(PG_GETARG_INT64(0), &role, &requested_by, &status, &valid_until,
+				 &purpose);
 	if (role == user || role == session || requested_by == session ||
 		has_privs_of_role(user, role) ||
 		(!superuser_arg(session) && has_privs_of_role(session, role)))
@@ -604,6 +631,13 @@ ci_approve_access(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("access request %lld has expired", (long long) PG_GETARG_INT64(0))));
+	if (approve && !purpose_exists(purpose))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("access request %lld is for unknown purpose \"%s\"",
+						(long long) PG_GETARG_INT64(0), purpose),
+				 errdetail("The purpose is no longer listed in ci.purpose."),
+				 errhint("Reject the request (approve => false); the requester may ask again for a purpose listed in ci.purpose.")));
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = CStringGetTextDatum(approve ? "approved" : "rejected");
 	values[2] = ObjectIdGetDatum(session);
@@ -634,6 +668,7 @@ ci_revoke_access(PG_FUNCTION_ARGS)
 	Oid			requested_by;
 	char	   *status;
 	TimestampTz valid_until;
+	char	   *purpose;
 	Oid			argtypes[3] = {INT8OID, OIDOID, TEXTOID};
 	Datum		values[3];
 	char		nulls[3] = "   ";
@@ -643,7 +678,8 @@ ci_revoke_access(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("request id must not be null")));
 	owner_spi_begin(&sw);
-	read_request(PG_GETARG_INT64(0), &role, &requested_by, &status, &valid_until);
+	read_request(PG_GETARG_INT64(0), &role, &requested_by, &status, &valid_until,
+				 &purpose);
 	if (!superuser() && !has_privs_of_role(user, role) &&
 		!is_role_member(user, "customer_info_approver") &&
 		!is_role_member(user, "customer_info_admin"))
@@ -799,5 +835,41 @@ ci_forget_role(Oid role)
 							  " AND status OPERATOR(pg_catalog.=) 'pending'",
 							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not take away the levels of a role");
+	owner_spi_end(&sw);
+}
+
+/*
+ * DROP ROLE, once ci_check_role_droppable() let it through: the role's
+ * requests are all decided, revoked or expired.  They go with the role (a
+ * later role given the same OID would otherwise find them as its own), and
+ * where the role decided or revoked another role's request, its name is
+ * kept in the note instead of its OID.
+ */
+void
+ci_forget_dropped_role(Oid role)
+{
+	CiUserSwitch sw;
+	Oid			argtypes[2] = {OIDOID, TEXTOID};
+	Datum		values[2] = {ObjectIdGetDatum(role),
+	CStringGetTextDatum(GetUserNameFromId(role, false))};
+
+	owner_spi_begin(&sw);
+	if (SPI_execute_with_args("DELETE FROM ci.access_request"
+							  " WHERE role OPERATOR(pg_catalog.=) $1::pg_catalog.regrole"
+							  " OR requested_by OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+							  1, argtypes, values, NULL, false, 0) != SPI_OK_DELETE ||
+		SPI_execute_with_args("UPDATE ci.access_request"
+							  " SET decided_by = NULL, decision_note = pg_catalog.concat_ws('; ',"
+							  "     decision_note, 'decided by role ' OPERATOR(pg_catalog.||)"
+							  "     pg_catalog.quote_ident($2) OPERATOR(pg_catalog.||) ', since dropped')"
+							  " WHERE decided_by OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE ||
+		SPI_execute_with_args("UPDATE ci.access_request"
+							  " SET revoked_by = NULL, decision_note = pg_catalog.concat_ws('; ',"
+							  "     decision_note, 'revoked by role ' OPERATOR(pg_catalog.||)"
+							  "     pg_catalog.quote_ident($2) OPERATOR(pg_catalog.||) ', since dropped')"
+							  " WHERE revoked_by OPERATOR(pg_catalog.=) $1::pg_catalog.regrole",
+							  2, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not remove the requests of a dropped role");
 	owner_spi_end(&sw);
 }

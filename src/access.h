@@ -26,5 +26,6 @@ extern void ci_check_purpose(void);
 /* DROP ROLE and DROP OWNED BY (the ProcessUtility hook). */
 extern void ci_check_role_droppable(Oid role);
 extern void ci_forget_role(Oid role);
+extern void ci_forget_dropped_role(Oid role);
 
 #endif							/* CI_ACCESS_H */

@@ -713,6 +713,10 @@ forget_table(Oid relid)
 	policy_sql("DELETE FROM ci.access_level"
 			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			   1, relid, NULL, NULL);
+	/* temporary access to its columns, whatever its state: the OID may return */
+	policy_sql("DELETE FROM ci.access_request"
+			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+			   1, relid, NULL, NULL);
 	policy_sql("DELETE FROM ci.customer_table"
 			   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 			   1, relid, NULL, NULL);
@@ -942,8 +946,13 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	{
 		ListCell   *lc;
 
-		foreach(lc, role_oids(((DropRoleStmt *) parsetree)->roles))
+		List	   *roles = role_oids(((DropRoleStmt *) parsetree)->roles);
+
+		foreach(lc, roles)
 			ci_check_role_droppable(lfirst_oid(lc));
+		/* what is left names the role only in past requests: they go with it */
+		foreach(lc, roles)
+			ci_forget_dropped_role(lfirst_oid(lc));
 	}
 	else if (active && IsA(parsetree, DropOwnedStmt))
 		owned_by = role_oids(((DropOwnedStmt *) parsetree)->roles);
@@ -1087,6 +1096,10 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 				   " AND attname OPERATOR(pg_catalog.=) $2",
 				   3, renamed_rel, renamed_from, renamed_to);
+		policy_sql("UPDATE ci.access_request SET attname = $3"
+				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+				   " AND attname OPERATOR(pg_catalog.=) $2",
+				   3, renamed_rel, renamed_from, renamed_to);
 		policy_sql("UPDATE ci.customer_table SET attname = $3"
 				   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 				   " AND attname OPERATOR(pg_catalog.=) $2",
@@ -1109,6 +1122,10 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 					   " AND attname OPERATOR(pg_catalog.=) $2",
 					   2, pv->relid, pc->attname, NULL);
 			policy_sql("DELETE FROM ci.access_level"
+					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+					   " AND attname OPERATOR(pg_catalog.=) $2",
+					   2, pv->relid, pc->attname, NULL);
+			policy_sql("DELETE FROM ci.access_request"
 					   " WHERE relid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
 					   " AND attname OPERATOR(pg_catalog.=) $2",
 					   2, pv->relid, pc->attname, NULL);
