@@ -1,6 +1,7 @@
 --
 -- ci.bank_card: payment card numbers (ISO/IEC 7812, Luhn)
 --
+\i test/regress_helpers.sql
 SET search_path = ci, public;
 
 SELECT v, v::bank_card AS stored, mask(v::bank_card), card_bin(v::bank_card),

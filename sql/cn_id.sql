@@ -1,6 +1,7 @@
 --
 -- ci.cn_id: resident identity card numbers (GB 11643-1999)
 --
+\i test/regress_helpers.sql
 SET search_path = ci, public;
 
 -- valid numbers, canonical form

@@ -1,6 +1,7 @@
 --
 -- ci.cn_mobile: mainland China mobile numbers
 --
+\i test/regress_helpers.sql
 SET search_path = ci, public;
 
 SELECT v, v::cn_mobile AS stored, mask(v::cn_mobile)

@@ -4,6 +4,10 @@
 -- column at once), and converting pgcrypto pgp_sym_encrypt() columns with
 -- ci.migrate_pgcrypto().  Data are synthetic (test/synthetic.sql).
 --
+-- (the generator of synthetic customers, not echoed)
+\set ECHO none
+\i test/synthetic.sql
+\set ECHO all
 SET client_min_messages = warning;
 CREATE ROLE regress_mig_admin LOGIN IN ROLE customer_info_admin;
 CREATE ROLE regress_mig_owner LOGIN IN ROLE customer_info_admin;

@@ -1,6 +1,7 @@
 --
 -- ci.uscc: unified social credit codes (GB 32100-2015)
 --
+\i test/regress_helpers.sql
 SET search_path = ci, public;
 
 SELECT '91350100M000100Y43'::uscc AS std_example,
