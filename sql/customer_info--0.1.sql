@@ -3329,36 +3329,6 @@ COMMENT ON FUNCTION ci.require_not_suspended() IS
 REVOKE ALL ON FUNCTION ci.require_not_suspended() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.require_not_suspended() TO customer_info_admin;
 
--- A table dropped takes its review scheduling along: configuration,
--- schedule, tasks and threshold rules (its OID could be reused).
-CREATE FUNCTION ci.review_dropped() RETURNS event_trigger
-	LANGUAGE plpgsql SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	gone	oid[];
-BEGIN
-	SELECT pg_catalog.array_agg(o.objid) INTO gone FROM pg_catalog.pg_event_trigger_dropped_objects() o
-	 WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass AND o.objsubid OPERATOR(pg_catalog.=) 0
-	   AND o.object_type OPERATOR(pg_catalog.=) 'table';
-	IF gone IS NULL OR NOT EXISTS (SELECT FROM ci.review_table r
-									WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (gone)) THEN
-		RETURN;
-	END IF;
-	DELETE FROM ci.review_task t WHERE t.relid::oid OPERATOR(pg_catalog.=) ANY (gone);
-	DELETE FROM ci.review_schedule s WHERE s.relid::oid OPERATOR(pg_catalog.=) ANY (gone);
-	DELETE FROM ci.watch_rule w WHERE w.relid::oid OPERATOR(pg_catalog.=) ANY (gone);
-	DELETE FROM ci.review_table r WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (gone);
-END
-$$;
-COMMENT ON FUNCTION ci.review_dropped() IS
-	'event trigger: a dropped table attached to review scheduling leaves no configuration, schedule, task or rule behind';
-REVOKE ALL ON FUNCTION ci.review_dropped() FROM PUBLIC;
-CREATE EVENT TRIGGER customer_info_review_dropped ON sql_drop
-	EXECUTE FUNCTION ci.review_dropped();
-COMMENT ON EVENT TRIGGER customer_info_review_dropped IS
-	'removes the review scheduling of dropped tables (ci.review_dropped)';
-
 -------------------------------------------------------------------------------
 -- Audit of changes, with a tamper-evident hash chain
 -------------------------------------------------------------------------------
