@@ -159,7 +159,7 @@ $notified = $node->safe_psql('postgres', q{
 	SELECT ci.review_sweep(CURRENT_DATE + 30) ->> 'escalated';
 });
 my @esc = ($notified =~
-	  /Asynchronous notification "customer_info_review" with payload "\{"task_id" : \d+, "reason" : "escalated", "escalation" : 1, "due_on" : "[0-9-]+", "table" : "public.customers"\}"/g);
+	  /Asynchronous notification "customer_info_review" with payload "\{"task_id" : \d+, "reason" : "escalated", "escalation" : \d+, "due_on" : "[0-9-]+", "table" : "public.customers"\}"/g);
 is(scalar @esc, 51, 'each escalation raises NOTIFY with the task, reason, level, due date and table');
 like($notified, qr/^51\n/, 'the sweep escalated the 51 overdue tasks (50 periodic, 1 onboarding)');
 my @payloads = ($notified =~ /with payload "(.*)" received/g);
