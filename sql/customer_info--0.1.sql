@@ -2374,6 +2374,7 @@ CREATE TABLE ci.review_schedule (
 	suspended	boolean NOT NULL DEFAULT false,
 	birth_mmdd	integer,
 	anniversary_mmdd integer,
+	ended_on	date,
 	PRIMARY KEY (relid, customer)
 );
 CREATE INDEX review_schedule_due ON ci.review_schedule (next_due) WHERE NOT tasked;
@@ -2381,7 +2382,7 @@ CREATE INDEX review_schedule_id_expiry ON ci.review_schedule (id_expires_on);
 CREATE INDEX review_schedule_birthday ON ci.review_schedule (birth_mmdd);
 CREATE INDEX review_schedule_anniversary ON ci.review_schedule (anniversary_mmdd);
 COMMENT ON TABLE ci.review_schedule IS
-	'per customer of an attached table: risk level, last review, next periodic review; suspended when the ID document expired';
+	'per customer of an attached table: risk level, last review, next periodic review; suspended when the ID document expired; ended_on when a review closed the relationship (no more periodic reviews or follow-ups)';
 SELECT pg_catalog.pg_extension_config_dump('ci.review_schedule', '');
 REVOKE ALL ON ci.review_schedule FROM PUBLIC;
 GRANT SELECT ON ci.review_schedule TO customer_info_admin, customer_info_auditor;
@@ -2460,6 +2461,8 @@ REVOKE ALL ON FUNCTION ci.same_plaintext(record, record, name) FROM PUBLIC;
 
 -- A task, once (the sweep's reasons are unique per customer and day), and
 -- its NOTIFY: the task id, reason, due date and table, no personal data.
+-- Every due date falls on a working day: a natural date that is not one
+-- moves to the working day before it (ci.working_day_on_or_before).
 CREATE FUNCTION ci.review_task_add(tbl regclass, customer text, reason text, due_on date,
 								   detail jsonb DEFAULT '{}')
 	RETURNS bigint
@@ -2471,7 +2474,7 @@ DECLARE
 	id		bigint;
 BEGIN
 	INSERT INTO ci.review_task (relid, customer, reason, due_on, detail)
-	VALUES ($1, $2, $3, $4, $5)
+	VALUES ($1, $2, $3, ci.working_day_on_or_before($4), $5)
 	ON CONFLICT (relid, customer, reason, due_on)
 		WHERE reason IN ('onboarding', 'periodic', 'id_expiring', 'id_expired', 'birthday', 'anniversary')
 		DO NOTHING
@@ -2485,14 +2488,16 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ci.review_task_add(regclass, text, text, date, jsonb) IS
-	'internal: adds a review task (once for the sweep''s reasons) and raises NOTIFY customer_info_review';
+	'internal: adds a review task due on the natural date or the working day before it (once for the sweep''s reasons) and raises NOTIFY customer_info_review';
 REVOKE ALL ON FUNCTION ci.review_task_add(regclass, text, text, date, jsonb) FROM PUBLIC;
 
 CREATE FUNCTION ci.review_interval_of(level text) RETURNS interval
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
-	RETURN (SELECT r.review_interval FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) level);
-COMMENT ON FUNCTION ci.review_interval_of(text) IS 'the review interval of a risk level (NULL if unknown)';
+	RETURN coalesce((SELECT r.review_interval FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) level),
+					(SELECT r.review_interval FROM ci.risk_level r ORDER BY r.rank LIMIT 1));
+COMMENT ON FUNCTION ci.review_interval_of(text) IS
+	'the review interval of a risk level; an unrated customer (no level) is reviewed as often as the highest level';
 
 CREATE FUNCTION ci.review_completing() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'ci_review_completing'
@@ -2583,6 +2588,17 @@ BEGIN
 	cust := ci.column_text(NEW, cfg.key_col);
 	lvl := ci.column_text(NEW, cfg.risk_col);
 	onb := ci.column_text(NEW, cfg.onboarded_col)::date;
+	-- a level that is not in ci.risk_level is refused (NULL: not rated yet,
+	-- reviewed as the highest level and listed by ci.quality_report)
+	IF lvl IS NOT NULL AND lvl IS DISTINCT FROM old_lvl
+	   AND NOT EXISTS (SELECT FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) lvl) THEN
+		RAISE EXCEPTION 'risk level "%" of table % is not a level of ci.risk_level', lvl, TG_RELID::regclass
+			USING ERRCODE = 'check_violation',
+				  DETAIL = (SELECT 'The levels are ' OPERATOR(pg_catalog.||)
+							  pg_catalog.string_agg(r.risk_level, ', ' ORDER BY r.rank)
+							  OPERATOR(pg_catalog.||) '.' FROM ci.risk_level r),
+				  HINT = 'Use one of the levels, or leave the column NULL until the customer is rated.';
+	END IF;
 	IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
 		INSERT INTO ci.review_schedule AS s (relid, customer, risk_level, onboarded_on, next_due,
 											 id_expires_on, birth_mmdd, anniversary_mmdd)
@@ -2593,7 +2609,7 @@ BEGIN
 		  FROM ci.review_dates(cfg, NEW) d
 		ON CONFLICT (relid, customer) DO UPDATE
 			SET risk_level = excluded.risk_level, onboarded_on = excluded.onboarded_on,
-				next_due = excluded.next_due, tasked = false,
+				next_due = excluded.next_due, tasked = false, ended_on = NULL,
 				id_expires_on = excluded.id_expires_on, birth_mmdd = excluded.birth_mmdd,
 				anniversary_mmdd = excluded.anniversary_mmdd;
 		-- a new customer is rated within the onboarding window (working days)
@@ -2623,9 +2639,10 @@ BEGIN
 	IF old_lvl IS DISTINCT FROM lvl AND NOT ci.review_completing() THEN
 		UPDATE ci.review_schedule
 		   SET risk_level = lvl, tasked = false,
-			   next_due = (coalesce(last_review, onboarded_on, CURRENT_DATE)
-						   OPERATOR(pg_catalog.+)
-						   coalesce(ci.review_interval_of(lvl), interval '6 months'))::date
+			   next_due = CASE WHEN ended_on IS NULL THEN
+						   (coalesce(last_review, onboarded_on, CURRENT_DATE)
+							OPERATOR(pg_catalog.+)
+							coalesce(ci.review_interval_of(lvl), interval '6 months'))::date END
 		 WHERE relid OPERATOR(pg_catalog.=) TG_RELID AND customer OPERATOR(pg_catalog.=) cust;
 		PERFORM ci.review_task_add(TG_RELID, cust, 'risk_change', CURRENT_DATE,
 			pg_catalog.jsonb_build_object('from', old_lvl, 'to', lvl));
@@ -2675,7 +2692,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ci.review_row() IS
-	'row trigger of tables attached to review scheduling: new customers, risk changes, watched columns, threshold rules, deletions';
+	'row trigger of tables attached to review scheduling: new customers, risk changes (a level not in ci.risk_level is refused), watched columns, threshold rules, deletions';
 -- EXECUTE on a trigger function only lets a table owner attach it (no
 -- one calls it directly); ci.attach_review() attaches it as the owner.
 GRANT EXECUTE ON FUNCTION ci.review_row() TO PUBLIC;
@@ -2732,6 +2749,16 @@ BEGIN
 				USING ERRCODE = 'datatype_mismatch',
 					  HINT = 'An encrypted ID number cannot give birthdays; use a birth-date column.';
 		END IF;
+	END IF;
+	EXECUTE pg_catalog.format(
+		'SELECT pg_catalog.count(*) FROM %s t WHERE ci.column_text(t, %L) IS NOT NULL'
+		' AND NOT EXISTS (SELECT FROM ci.risk_level r'
+		'                  WHERE r.risk_level OPERATOR(pg_catalog.=) ci.column_text(t, %L))',
+		tbl, risk_col, risk_col) INTO n;
+	IF n OPERATOR(pg_catalog.>) 0 THEN
+		RAISE EXCEPTION '% customers of table % have a risk level that is not a level of ci.risk_level', n, tbl
+			USING ERRCODE = 'check_violation',
+				  HINT = 'Map them to the levels of ci.risk_level (or NULL, not rated yet) before attaching the table.';
 	END IF;
 	INSERT INTO ci.review_table (relid, key_col, risk_col, onboarded_col, id_expiry_col, birth_col,
 								 birth_is_cn_id, watched, id_expiry_window, followup_days,
@@ -2792,7 +2819,7 @@ DECLARE
 BEGIN
 	WITH ins AS (
 		INSERT INTO ci.review_task (relid, customer, reason, due_on, detail)
-		SELECT $1, c, $2, d, coalesce(x, '{}')
+		SELECT $1, c, $2, ci.working_day_on_or_before(d), coalesce(x, '{}')
 		  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4),
 						  pg_catalog.unnest($5)) AS u(c, d, x)
 		ON CONFLICT (relid, customer, reason, due_on)
@@ -2807,7 +2834,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ci.review_tasks_add(regclass, text, text[], date[], jsonb[]) IS
-	'internal to ci.review_sweep(): adds tasks once each, with their NOTIFY';
+	'internal to ci.review_sweep(): adds tasks once each, due on a working day (the natural date or the one before), with their NOTIFY';
 REVOKE ALL ON FUNCTION ci.review_tasks_add(regclass, text, text[], date[], jsonb[]) FROM PUBLIC;
 
 -- The sweep: periodic reviews coming due, ID documents expiring or
@@ -2839,7 +2866,7 @@ BEGIN
 		-- periodic reviews due within the look-ahead, on a working day
 		WITH due AS (
 			UPDATE ci.review_schedule s SET tasked = true
-			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND NOT s.tasked
+			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND NOT s.tasked AND s.ended_on IS NULL
 			   AND s.next_due OPERATOR(pg_catalog.<=) (today OPERATOR(pg_catalog.+) cfg.followup_days)
 			RETURNING s.customer, s.next_due, s.risk_level)
 		SELECT pg_catalog.array_agg(customer), pg_catalog.array_agg(ci.working_day_on_or_before(next_due)),
@@ -2851,14 +2878,14 @@ BEGIN
 		IF cfg.id_expiry_col IS NOT NULL THEN
 			SELECT pg_catalog.array_agg(customer), pg_catalog.array_agg(id_expires_on)
 			  INTO cs, ds FROM ci.review_schedule s
-			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid
+			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND s.ended_on IS NULL
 			   AND s.id_expires_on OPERATOR(pg_catalog.>=) today
 			   AND s.id_expires_on OPERATOR(pg_catalog.<=) (today OPERATOR(pg_catalog.+) cfg.id_expiry_window);
 			expiring := expiring OPERATOR(pg_catalog.+)
 				coalesce(ci.review_tasks_add(cfg.relid, 'id_expiring', cs, ds), 0);
 			WITH x AS (
 				UPDATE ci.review_schedule s SET suspended = true
-				 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND NOT s.suspended
+				 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND NOT s.suspended AND s.ended_on IS NULL
 				   AND s.id_expires_on OPERATOR(pg_catalog.<) today
 				RETURNING s.customer, s.id_expires_on)
 			SELECT pg_catalog.array_agg(customer), pg_catalog.array_agg(id_expires_on),
@@ -2874,7 +2901,8 @@ BEGIN
 				SELECT pg_catalog.array_agg(customer),
 					   pg_catalog.array_agg(today OPERATOR(pg_catalog.+) k)
 				  INTO cs, ds FROM ci.review_schedule s
-				 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND s.birth_mmdd OPERATOR(pg_catalog.=) lo;
+				 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND s.birth_mmdd OPERATOR(pg_catalog.=) lo
+				   AND s.ended_on IS NULL;
 				birthdays := birthdays OPERATOR(pg_catalog.+)
 					coalesce(ci.review_tasks_add(cfg.relid, 'birthday', cs, ds), 0);
 			END IF;
@@ -2883,6 +2911,7 @@ BEGIN
 						pg_catalog.date_part('year', pg_catalog.age(today OPERATOR(pg_catalog.+) k, onboarded_on))))
 			  INTO cs, ds, xs FROM ci.review_schedule s
 			 WHERE s.relid OPERATOR(pg_catalog.=) cfg.relid AND s.anniversary_mmdd OPERATOR(pg_catalog.=) lo
+			   AND s.ended_on IS NULL
 			   AND s.onboarded_on OPERATOR(pg_catalog.<) (today OPERATOR(pg_catalog.+) k OPERATOR(pg_catalog.-) 300);
 			anniversaries := anniversaries OPERATOR(pg_catalog.+)
 				coalesce(ci.review_tasks_add(cfg.relid, 'anniversary', cs, ds, xs), 0);
@@ -2996,6 +3025,19 @@ BEGIN
 	   SET status = 'done', outcome = $2, notes = $3, new_risk_level = $4,
 		   completed_by = SESSION_USER, completed_at = pg_catalog.now()
 	 WHERE x.task_id OPERATOR(pg_catalog.=) $1;
+	-- closed: the relationship ended; no more periodic reviews or
+	-- follow-ups, and the customer's other open tasks are closed
+	IF $2 OPERATOR(pg_catalog.=) 'closed' THEN
+		UPDATE ci.review_schedule s
+		   SET ended_on = CURRENT_DATE, last_review = CURRENT_DATE, next_due = NULL, tasked = false
+		 WHERE s.relid OPERATOR(pg_catalog.=) t.relid AND s.customer OPERATOR(pg_catalog.=) t.customer;
+		UPDATE ci.review_task x
+		   SET status = 'closed', completed_by = SESSION_USER, completed_at = pg_catalog.now(),
+			   notes = pg_catalog.format('relationship ended (review task %s)', t.task_id)
+		 WHERE x.relid OPERATOR(pg_catalog.=) t.relid AND x.customer OPERATOR(pg_catalog.=) t.customer
+		   AND x.status OPERATOR(pg_catalog.=) 'open';
+		RETURN;
+	END IF;
 	-- a review of the customer schedules the next one, from its level
 	IF t.reason IN ('onboarding', 'periodic', 'risk_change', 'watched_change', 'id_expiring',
 					'id_expired', 'threshold') THEN
@@ -3015,7 +3057,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ci.complete_review(bigint, text, text, text) IS
-	'completes a review task with an outcome, notes and optionally a new risk level (which schedules the next periodic review)';
+	'completes a review task with an outcome, notes and optionally a new risk level (which schedules the next periodic review); closed ends the customer''s schedule and closes its open tasks';
 REVOKE ALL ON FUNCTION ci.complete_review(bigint, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.complete_review(bigint, text, text, text) TO customer_info_admin;
 
@@ -3154,6 +3196,14 @@ BEGIN
 			RETURN NEXT;
 		END IF;
 	END LOOP;
+	-- unrated: no risk level, or one that is no longer in ci.risk_level
+	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE NOT EXISTS (
+			SELECT FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) s.risk_level))
+	  INTO checked, failing FROM ci.review_schedule s WHERE s.relid OPERATOR(pg_catalog.=) tbl;
+	measure := 'unrated'; column_name := cfg.risk_col;
+	share := CASE WHEN checked OPERATOR(pg_catalog.=) 0 THEN NULL
+				  ELSE pg_catalog.round(1 OPERATOR(pg_catalog.-) (failing::numeric OPERATOR(pg_catalog./) checked), 4) END;
+	RETURN NEXT;
 	-- staleness: the periodic review is overdue
 	SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE s.next_due OPERATOR(pg_catalog.<) CURRENT_DATE)
 	  INTO checked, failing FROM ci.review_schedule s WHERE s.relid OPERATOR(pg_catalog.=) tbl;
@@ -3164,7 +3214,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ci.quality_report(regclass, jsonb) IS
-	'data quality of an attached table: completeness per column, validity of columns of a known kind (kinds => {"column": "cn_mobile"} adds unprotected ones), duplicates of searchable identities, staleness of reviews';
+	'data quality of an attached table: completeness per column, validity of columns of a known kind (kinds => {"column": "cn_mobile"} adds unprotected ones), duplicates of searchable identities (only columns with a blind index), customers without a known risk level, staleness of reviews';
 REVOKE ALL ON FUNCTION ci.quality_report(regclass, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.quality_report(regclass, jsonb) TO customer_info_admin, customer_info_auditor;
 
@@ -3229,6 +3279,58 @@ COMMENT ON FUNCTION ci.quality_scores(regclass, jsonb) IS
 	'per customer of an attached table: missing fields, invalid values, stale review, duplicate identity, and a score out of 100 (lowest first: the follow-up list)';
 REVOKE ALL ON FUNCTION ci.quality_scores(regclass, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.quality_scores(regclass, jsonb) TO customer_info_admin, customer_info_auditor;
+
+-- A guard a bank attaches to the tables of its business (payments,
+-- orders, ...): a row of a customer whose business is suspended (ID
+-- document expired, see ci.review_sweep) is refused.  Arguments: the
+-- attached customer table, schema-qualified, and the column of this
+-- table holding the customer key.  EXECUTE is granted to
+-- customer_info_admin only: whoever attaches it learns who is suspended.
+CREATE FUNCTION ci.require_not_suspended() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tbl		regclass;
+	cust	text;
+BEGIN
+	IF TG_LEVEL OPERATOR(pg_catalog.<>) 'ROW' OR TG_WHEN OPERATOR(pg_catalog.<>) 'BEFORE'
+	   OR TG_NARGS OPERATOR(pg_catalog.<>) 2 THEN
+		RAISE EXCEPTION 'trigger % on % is not a valid use of ci.require_not_suspended()', TG_NAME, TG_RELID::regclass
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Create it BEFORE INSERT OR UPDATE OR DELETE ... FOR EACH ROW with two arguments: the customer table (schema-qualified) and the column of this table holding the customer key.';
+	END IF;
+	tbl := pg_catalog.to_regclass(TG_ARGV[0]);
+	IF tbl IS NULL OR NOT EXISTS (SELECT FROM ci.review_table r WHERE r.relid OPERATOR(pg_catalog.=) tbl) THEN
+		RAISE EXCEPTION 'trigger % on %: "%" is not a customer table attached to review scheduling',
+			TG_NAME, TG_RELID::regclass, TG_ARGV[0]
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Name the table with its schema (public.customers) and attach it with ci.attach_review().';
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		cust := ci.column_text(OLD, TG_ARGV[1]::name);
+	ELSE
+		cust := ci.column_text(NEW, TG_ARGV[1]::name);
+	END IF;
+	IF EXISTS (SELECT FROM ci.review_schedule s
+				WHERE s.relid OPERATOR(pg_catalog.=) tbl AND s.customer OPERATOR(pg_catalog.=) cust
+				  AND (s.suspended OR s.id_expires_on OPERATOR(pg_catalog.<) CURRENT_DATE)) THEN
+		RAISE EXCEPTION 'business of a suspended customer is refused'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = pg_catalog.format('The customer''s ID document in %s has expired; %s refuses this %s until it is renewed.',
+											 tbl, TG_RELID::regclass, pg_catalog.lower(TG_OP)),
+				  HINT = 'Record the renewed document''s expiry date in the customer table; the suspension lifts at once.';
+	END IF;
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION ci.require_not_suspended() IS
+	'BEFORE ROW trigger for business tables: refuses a row of a customer whose ID document expired (arguments: the attached customer table, schema-qualified, and the customer key column of this table)';
+REVOKE ALL ON FUNCTION ci.require_not_suspended() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.require_not_suspended() TO customer_info_admin;
 
 -------------------------------------------------------------------------------
 -- Audit of changes, with a tamper-evident hash chain

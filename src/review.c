@@ -10,8 +10,14 @@
  * customer_info.scheduler_time, then starts one worker per database of
  * customer_info.scheduler_databases, each running the sweep in a
  * transaction of its own and logging one line with its counts.  SIGHUP
- * rereads both settings; SIGTERM ends it; the postmaster restarts it after
- * a crash.  A scheduler that starts after the day's time has passed runs
+ * rereads both settings (and an empty database list is said in the log,
+ * at start and whenever a reload changes the list); SIGTERM ends it
+ * quietly, as pg_cron's launcher does: a flag and the latch, the loop
+ * ends, exit code 0 (so the postmaster does not start it again until the
+ * server restarts).  The workers end quietly too: a SIGTERM during a run
+ * cancels the statement, the transaction is rolled back and the worker
+ * exits with 0 (the next run does the work).  The postmaster restarts the
+ * scheduler after a crash.  A scheduler that starts after the day's time has passed runs
  * the day's sweep at once (and one whose time is moved by a reload to a
  * moment already past today, at once too): the sweep is idempotent, so a
  * restart costs a second, almost empty run and never a duplicate task.
@@ -22,6 +28,7 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "commands/dbcommands.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -36,6 +43,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/elog.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -183,7 +191,7 @@ run_in_database(const char *dbname, int job)
 	(void) WaitForBackgroundWorkerShutdown(handle);
 }
 
-/* Run a job in every configured database. */
+/* Run a job in every configured database, until a shutdown request. */
 static void
 run_everywhere(int job)
 {
@@ -193,9 +201,49 @@ run_everywhere(int job)
 
 	if (SplitIdentifierString(copy, ',', &names))
 		foreach(lc, names)
+		{
+			if (ShutdownRequestPending)
+				break;
 			run_in_database((const char *) lfirst(lc), job);
+		}
 	list_free(names);
 	pfree(copy);
+}
+
+/* Is a database in customer_info.scheduler_databases (as the scheduler reads it)? */
+static bool
+database_is_served(const char *dbname)
+{
+	char	   *copy;
+	List	   *names = NIL;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (scheduler_databases == NULL)
+		return false;
+	copy = pstrdup(scheduler_databases);
+	if (SplitIdentifierString(copy, ',', &names))
+		foreach(lc, names)
+		{
+			if (strcmp((const char *) lfirst(lc), dbname) == 0)
+				found = true;
+		}
+	list_free(names);
+	pfree(copy);
+	return found;
+}
+
+/* One line in the log saying which databases the scheduler serves. */
+static void
+log_served_databases(void)
+{
+	if (scheduler_databases == NULL || scheduler_databases[0] == '\0')
+		ereport(LOG,
+				(errmsg("customer_info scheduler serves no database: no daily review sweep and no audit sealing will run"),
+				 errhint("Set customer_info.scheduler_databases to the databases that have the extension and reload the configuration.")));
+	else
+		ereport(LOG,
+				(errmsg("customer_info scheduler serves databases: %s", scheduler_databases)));
 }
 
 void
@@ -203,15 +251,19 @@ ci_scheduler_main(Datum arg pg_attribute_unused())
 {
 	TimestampTz last_run = 0;
 	TimestampTz last_seal = 0;
+	char	   *served;
 
+	/* SIGTERM: a flag and the latch; the loop ends and we exit quietly */
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	/* no database: shared catalogs only, and a line in pg_stat_activity */
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	ereport(LOG, (errmsg("customer_info scheduler started")));
+	log_served_databases();
+	served = MemoryContextStrdup(TopMemoryContext, scheduler_databases);
 
-	for (;;)
+	while (!ShutdownRequestPending)
 	{
 		TimestampTz run_at;
 		long		wait_ms;
@@ -221,6 +273,12 @@ ci_scheduler_main(Datum arg pg_attribute_unused())
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			if (strcmp(served, scheduler_databases) != 0)
+			{
+				log_served_databases();
+				pfree(served);
+				served = MemoryContextStrdup(TopMemoryContext, scheduler_databases);
+			}
 		}
 		run_at = todays_run_time();
 		if (last_run < run_at && GetCurrentTimestamp() >= run_at)
@@ -250,6 +308,25 @@ ci_scheduler_main(Datum arg pg_attribute_unused())
 						 wait_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+	ereport(LOG, (errmsg("customer_info scheduler shutting down")));
+	proc_exit(0);
+}
+
+/*
+ * SIGTERM in a worker that runs: ask to shut down and cancel the running
+ * statement, so that the run ends at its next interrupt check and the
+ * worker leaves quietly.
+ */
+static void
+worker_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	ShutdownRequestPending = true;
+	InterruptPending = true;
+	QueryCancelPending = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
 }
 
 /* One database's sweep (or sealing), in a transaction of its own. */
@@ -257,49 +334,71 @@ void
 ci_sweep_worker_main(Datum arg)
 {
 	int			job = DatumGetInt32(arg);
-
+	const char *what = job == JOB_SWEEP ? "review sweep" : "audit sealer";
 	char		dbname[BGW_EXTRALEN];
 
-	pqsignal(SIGTERM, die);
+	/* until connected, a SIGTERM only sets the flag */
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	strlcpy(dbname, MyBgworkerEntry->bgw_extra, BGW_EXTRALEN);
 	BackgroundWorkerInitializeConnection(dbname, NULL, 0);
+	if (ShutdownRequestPending)
+		proc_exit(0);
+	pqsignal(SIGTERM, worker_sigterm);
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, job == JOB_SWEEP ? "SELECT ci.review_sweep()" :
-						   "SELECT ci.audit_seal()");
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT pg_catalog.count(*) FROM pg_catalog.pg_extension"
-					" WHERE extname OPERATOR(pg_catalog.=) 'customer_info'", true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not look for the extension");
-	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "0") == 0)
-		ereport(job == JOB_SWEEP ? LOG : DEBUG1,
-				(errmsg("customer_info scheduler: database \"%s\" does not have the extension",
-						dbname)));
-	else if (job == JOB_SEAL)
+	PG_TRY();
 	{
-		char	   *n;
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, job == JOB_SWEEP ? "SELECT ci.review_sweep()" :
+							   "SELECT ci.audit_seal()");
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute("SELECT pg_catalog.count(*) FROM pg_catalog.pg_extension"
+						" WHERE extname OPERATOR(pg_catalog.=) 'customer_info'", true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not look for the extension");
+		if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "0") == 0)
+			ereport(job == JOB_SWEEP ? LOG : DEBUG1,
+					(errmsg("customer_info scheduler: database \"%s\" does not have the extension",
+							dbname)));
+		else if (job == JOB_SEAL)
+		{
+			char	   *n;
 
-		if (SPI_execute("SELECT ci.audit_seal()::pg_catalog.text", false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "sealing the audit log failed");
-		n = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		ereport(strcmp(n, "0") == 0 ? DEBUG1 : LOG,
-				(errmsg("customer_info audit sealer in database \"%s\": %s rows sealed", dbname, n)));
+			if (SPI_execute("SELECT ci.audit_seal()::pg_catalog.text", false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "sealing the audit log failed");
+			n = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			ereport(strcmp(n, "0") == 0 ? DEBUG1 : LOG,
+					(errmsg("customer_info audit sealer in database \"%s\": %s rows sealed", dbname, n)));
+		}
+		else
+		{
+			if (SPI_execute("SELECT ci.review_sweep()::pg_catalog.text", false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "the review sweep failed");
+			ereport(LOG,
+					(errmsg("customer_info review sweep in database \"%s\": %s", dbname,
+							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
 	}
-	else
+	PG_CATCH();
 	{
-		if (SPI_execute("SELECT ci.review_sweep()::pg_catalog.text", false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "the review sweep failed");
+		/* cancelled by a shutdown request: roll back, say so, exit quietly */
+		if (!ShutdownRequestPending)
+			PG_RE_THROW();
+		HOLD_INTERRUPTS();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+		QueryCancelPending = false;
 		ereport(LOG,
-				(errmsg("customer_info review sweep in database \"%s\": %s", dbname,
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1))));
+				(errmsg("customer_info %s in database \"%s\" stopped by a shutdown request; nothing of it was kept",
+						what, dbname)));
+		proc_exit(0);
 	}
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	PG_END_TRY();
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }
@@ -318,6 +417,12 @@ ci_review_trigger(PG_FUNCTION_ARGS)
 												  get_rel_name(relid));
 
 	ci_require_admin("attach review scheduling");
+	if (PG_GETARG_BOOL(1) && !database_is_served(get_database_name(MyDatabaseId)))
+		ereport(NOTICE,
+				(errmsg("the customer_info scheduler does not serve database \"%s\"",
+						get_database_name(MyDatabaseId)),
+				 errdetail("No daily review sweep runs in this database, and its audit log is not sealed automatically."),
+				 errhint("Add the database to customer_info.scheduler_databases and reload the configuration, or schedule SELECT ci.review_sweep() with pg_cron.")));
 	if (PG_GETARG_BOOL(1))
 		ci_run_as_table_owner(relid,
 							  psprintf("CREATE TRIGGER customer_info_review"
