@@ -6,6 +6,7 @@
 --
 -- (the generator of synthetic customers, not echoed)
 \set ECHO none
+SET client_min_messages = warning;
 \i test/synthetic.sql
 \set ECHO all
 SET client_min_messages = warning;
