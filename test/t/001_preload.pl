@@ -82,4 +82,4 @@ is($node->safe_psql('postgres', "SELECT ci.mask_name('欧阳娜娜')"),
 	'欧阳**', 'reinstalled extension works');
 
 $node->stop;
-done_testing();
+done_testing(21);

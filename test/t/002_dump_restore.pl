@@ -142,4 +142,4 @@ unlike($log, qr/110105194912310021|440305197808136097|330106200601010106/,
 	'no rejected value is in the log, in any line');
 
 $node->stop;
-done_testing();
+done_testing(17);

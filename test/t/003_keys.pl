@@ -241,4 +241,4 @@ like($stderr, qr/cannot be unwrapped with this server's root key/,
 $other->stop;
 
 $node->stop;
-done_testing();
+done_testing(79);

@@ -73,4 +73,4 @@ is($node->safe_psql('postgres', $digest), $before,
 	'and every value is the same plaintext as before');
 
 $node->stop;
-done_testing();
+done_testing(7);

@@ -102,4 +102,4 @@ is($standby->safe_psql('postgres', q{SELECT phone FROM masked.customers WHERE id
 
 $standby->stop;
 $primary->stop;
-done_testing();
+done_testing(13);

@@ -76,4 +76,4 @@ is($node->safe_psql('postgres', q{
 	'2 2,3 64', 'the export is recorded with its rows, customers and digest');
 
 $node->stop;
-done_testing();
+done_testing(9);

@@ -211,4 +211,4 @@ $node->wait_for_log(qr/customer_info scheduler serves no database/, $offset);
 pass('emptying customer_info.scheduler_databases by a reload is logged');
 
 $node->stop;
-done_testing();
+done_testing(26);
