@@ -25,11 +25,11 @@
  * Both times of a record, statement_start and recorded_at (when it left
  * the reader), are taken by the reader, never by the worker: a worker is
  * another process, started by the postmaster at another moment, and its
- * clock need not be the reader's (under libfaketime, processes the
- * postmaster starts from its signal handlers, background workers
- * included, keep the real time).  So a record is always in order, and
- * ci.audit_purge compares its age with times of the same kind as the
- * change log's logged_at.
+ * clock need not be the reader's (under libfaketime the background
+ * workers keep the real time while backends run on the shifted one).  So
+ * a record's two times are always in order, and ci.audit_purge compares
+ * its age with the purging backend's now() as it does the change log's
+ * logged_at, taken by the writer.
  *
  * Records queued but not yet inserted are lost if the server crashes (the
  * queue is memory); the worker inserts them within milliseconds, and
