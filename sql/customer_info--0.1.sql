@@ -1474,7 +1474,7 @@ CREATE TABLE ci.read_audit (
 	row_count	bigint NOT NULL CHECK (row_count > 0),
 	row_keys	text[] NOT NULL,
 	backend_pid	integer NOT NULL,
-	recorded_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	recorded_at	timestamptz NOT NULL,	-- when the record left the reader, by the reader's clock
 	txid		xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id()	-- the writer's: see ci.audit_seal_state
 );
 CREATE INDEX read_audit_statement_start ON ci.read_audit USING brin (statement_start);
@@ -3440,11 +3440,11 @@ GRANT EXECUTE ON FUNCTION ci.audit_seal(integer) TO customer_info_admin, custome
 CREATE FUNCTION ci.audit_verify(from_seq bigint DEFAULT 1, to_seq bigint DEFAULT NULL,
 								head_seq bigint DEFAULT NULL, head_hash bytea DEFAULT NULL,
 								OUT ok boolean, OUT checked bigint, OUT first_broken bigint,
-								OUT problem text)
+								OUT problem text, OUT unsealed bigint)
 	AS 'MODULE_PATHNAME', 'ci_audit_verify'
 	LANGUAGE C;
 COMMENT ON FUNCTION ci.audit_verify(bigint, bigint, bigint, bytea) IS
-	'recomputes the hash chain (or a range) and names the first broken link; with a head kept outside, also that the chain still reaches it unchanged';
+	'recomputes the hash chain (or a range) and names the first broken link; with a head kept outside, also that the chain still reaches it unchanged; unsealed counts the committed rows not sealed yet (verified only once sealed; NULL when to_seq bounds the range)';
 REVOKE ALL ON FUNCTION ci.audit_verify(bigint, bigint, bigint, bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.audit_verify(bigint, bigint, bigint, bytea) TO customer_info_admin, customer_info_auditor;
 

@@ -1417,7 +1417,9 @@ PG_FUNCTION_INFO_V1(ci_audit_verify);
  * ci.audit_verify(from_seq, to_seq, head_seq, head_hash): recompute the
  * chain (or a range of it) and name the first broken link: a changed row,
  * a deleted one, one moved in the chain, a forged link, a tail cut short
- * of a head kept outside.  Returns (ok, checked, first_broken, problem).
+ * of a head kept outside.  Returns (ok, checked, first_broken, problem,
+ * unsealed): unsealed, for a verification up to the end of the chain, is
+ * the number of committed rows not sealed yet (NULL for a bounded range).
  */
 Datum
 ci_audit_verify(PG_FUNCTION_ARGS)
@@ -1425,8 +1427,9 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 	int64		from_seq = PG_ARGISNULL(0) ? 1 : PG_GETARG_INT64(0);
 	int64		to_seq = PG_ARGISNULL(1) ? PG_INT64_MAX : PG_GETARG_INT64(1);
 	TupleDesc	rdesc;
-	Datum		result[4];
-	bool		rnulls[4] = {false, false, true, true};
+	Datum		result[5];
+	bool		rnulls[5] = {false, false, true, true, true};
+	int64		unsealed = -1;
 	CiUserSwitch sw;
 	uint8		prev[PG_SHA256_DIGEST_LENGTH];
 	int64		expect;
@@ -1584,10 +1587,47 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 			rnulls[0] = false;
 		}
 	}
+
+	/*
+	 * Verification covers sealed rows only: on the whole chain, also say
+	 * how many committed rows wait unsealed (not only those the sealer's
+	 * bound would find: rows loaded from another cluster count too), so
+	 * that "ok, 0 checked" is never taken for a verified log.
+	 */
+	if (PG_ARGISNULL(1))
+	{
+		bool		isnull;
+
+		if (SPI_execute("SELECT (SELECT pg_catalog.count(*) FROM ci.audit_log a"
+						"         WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+						"                           WHERE c.source OPERATOR(pg_catalog.=) 'audit_log'"
+						"                             AND c.audit_id OPERATOR(pg_catalog.=) a.audit_id))"
+						"     OPERATOR(pg_catalog.+)"
+						"       (SELECT pg_catalog.count(*) FROM ci.read_audit r"
+						"         WHERE NOT EXISTS (SELECT FROM ci.audit_chain c"
+						"                           WHERE c.source OPERATOR(pg_catalog.=) 'read_audit'"
+						"                             AND c.audit_id OPERATOR(pg_catalog.=) r.record_id))",
+						true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not count the unsealed audit rows");
+		unsealed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+											   &isnull));
+	}
 	SPI_finish();
 	ci_restore_user(&sw);
+	if (unsealed > 0)
+		ereport(NOTICE,
+				(errmsg_plural("%lld audit row is not sealed yet",
+							   "%lld audit rows are not sealed yet",
+							   unsealed, (long long) unsealed),
+				 errdetail("Verification covers sealed rows only."),
+				 errhint("Run ci.audit_seal(), or list this database in customer_info.scheduler_databases so that the scheduler seals it.")));
 	result[0] = BoolGetDatum(problem == NULL);
 	result[1] = Int64GetDatum(checked);
+	if (unsealed >= 0)
+	{
+		result[4] = Int64GetDatum(unsealed);
+		rnulls[4] = false;
+	}
 	if (problem != NULL)
 	{
 		result[2] = Int64GetDatum(broken);

@@ -22,6 +22,15 @@
  *
  *	 LOG:  customer_info read audit: {"statement_start": ..., "rows": ...}
  *
+ * Both times of a record, statement_start and recorded_at (when it left
+ * the reader), are taken by the reader, never by the worker: a worker is
+ * another process, started by the postmaster at another moment, and its
+ * clock need not be the reader's (under libfaketime the background
+ * workers keep the real time while backends run on the shifted one).  So
+ * a record's two times are always in order, and ci.audit_purge compares
+ * its age with the purging backend's now() as it does the change log's
+ * logged_at, taken by the writer.
+ *
  * Records queued but not yet inserted are lost if the server crashes (the
  * queue is memory); the worker inserts them within milliseconds, and
  * ci.read_audit_wait() waits until everything queued so far is in.
@@ -71,7 +80,7 @@ PGDLLEXPORT void ci_read_audit_worker_main(Datum arg);
 #define RA_FULL_WAIT_MS		5000	/* a reader waits this long for room */
 #define RA_POLL_MS			20		/* a worker looks at its ring this often */
 #define RA_BATCH_BYTES		(256 * 1024)	/* inserted per transaction */
-#define RA_FIELDS			10		/* columns of ci.read_audit inserted */
+#define RA_FIELDS			11		/* columns of ci.read_audit inserted */
 
 /* One database's ring. */
 typedef struct RaSlot
@@ -103,6 +112,7 @@ typedef struct RaHeader
 	uint32		len;
 	int32		pid;
 	TimestampTz stmt_start;
+	TimestampTz recorded_at;	/* when it left the reader, by its clock */
 	Oid			relid;
 	int32		nkeys;
 	int64		count;
@@ -217,6 +227,8 @@ ra_log(const char *msg)
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"statement_start\": \"%s\"",
 					 timestamptz_to_str(h.stmt_start));
+	appendStringInfo(&buf, ", \"recorded_at\": \"%s\"",
+					 timestamptz_to_str(h.recorded_at));
 	json_field(&buf, "role", role);
 	json_field(&buf, "session_user", session_user);
 	json_field(&buf, "purpose", h.has_purpose ? purpose : NULL);
@@ -425,6 +437,7 @@ build_record(StringInfo buf, RaNote *n)
 	memset(&h, 0, sizeof(h));
 	h.pid = MyProcPid;
 	h.stmt_start = n->stmt_start;
+	h.recorded_at = GetCurrentTimestamp();
 	h.relid = n->relid;
 	h.count = n->count;
 	h.has_purpose = n->purpose[0] != '\0';
@@ -673,7 +686,7 @@ static bool
 insert_batch(const char *batch, Size len)
 {
 	static const Oid elemtypes[RA_FIELDS] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID,
-	OIDOID, TEXTOID, TEXTOID, INT8OID, INT4OID, TEXTOID};
+	OIDOID, TEXTOID, TEXTOID, INT8OID, INT4OID, TEXTOID, TIMESTAMPTZOID};
 	Oid			argtypes[RA_FIELDS];
 	Datum		args[RA_FIELDS];
 	Datum	   *values[RA_FIELDS];
@@ -724,6 +737,7 @@ insert_batch(const char *batch, Size len)
 		resetStringInfo(&keys);
 		append_array_literal(&keys, &p, h.nkeys);
 		values[9][n] = CStringGetTextDatum(keys.data);
+		values[10][n] = TimestampTzGetDatum(h.recorded_at);
 		off += h.len;
 	}
 	for (int f = 0; f < RA_FIELDS; f++)
@@ -746,13 +760,13 @@ insert_batch(const char *batch, Size len)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("INSERT INTO ci.read_audit (statement_start, role_name,"
 							  " session_user_name, purpose, relid, table_name, column_name,"
-							  " row_count, backend_pid, row_keys)"
-							  " SELECT s, r, u, p, o, t, c, n, b, k::pg_catalog.text[]"
+							  " row_count, backend_pid, row_keys, recorded_at)"
+							  " SELECT s, r, u, p, o, t, c, n, b, k::pg_catalog.text[], a"
 							  " FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2),"
 							  "  pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
 							  "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
-							  "  pg_catalog.unnest($9), pg_catalog.unnest($10))"
-							  " AS x(s, r, u, p, o, t, c, n, b, k)",
+							  "  pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11))"
+							  " AS x(s, r, u, p, o, t, c, n, b, k, a)",
 							  RA_FIELDS, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not insert read-audit records");
 	SPI_finish();

@@ -59,7 +59,7 @@ is($standby->safe_psql('postgres',
 # is a structured line in the server log; no plaintext reaches the log.
 my $log = slurp_file($standby->logfile);
 like($log,
-	qr/LOG:  customer_info read audit: \{"statement_start": "[^"]+", "role": "clerk", "session_user": "clerk", "purpose": "service", "table": "public.customers", "column": "mobile", "rows": 2, "keys": \["1", "2"\], "pid": \d+\}/,
+	qr/LOG:  customer_info read audit: \{"statement_start": "[^"]+", "recorded_at": "[^"]+", "role": "clerk", "session_user": "clerk", "purpose": "service", "table": "public.customers", "column": "mobile", "rows": 2, "keys": \["1", "2"\], "pid": \d+\}/,
 	'standby: the view read is in the server log, one line per statement and column');
 like($log,
 	qr/customer_info read audit: \{[^\n]*"role": "clerk"[^\n]*"column": "mobile", "rows": 1, "keys": \["2"\]/,
