@@ -2,6 +2,7 @@
 -- audit: the C audit triggers, the append-only log, the hash chain and
 -- what verification finds when a superuser tampers with it.
 --
+\i test/regress_helpers.sql
 SET client_min_messages = warning;
 CREATE ROLE regress_au_admin LOGIN IN ROLE customer_info_admin;
 CREATE ROLE regress_au_auditor LOGIN IN ROLE customer_info_auditor;
@@ -85,6 +86,10 @@ DELETE FROM ci.audit_chain;
 
 -- Sealing: the rows so far, once, changes and clear reads alike (the read
 -- audit's records share the chain); then verification.
+-- (read records numbered far above the change log's, so that a read's
+-- link can be moved to the other source below whatever ran before)
+SELECT setval(pg_get_serial_sequence('ci.read_audit', 'record_id'),
+			  (SELECT coalesce(max(audit_id), 0) FROM ci.audit_log) + 100000) > 0 AS renumbered;
 INSERT INTO au_customers VALUES (9, 'Zhou Jiu', '13500135000', NULL, 90);
 SELECT ci.reveal(c, 'mobile') IS NOT NULL AS read_in_clear FROM au_customers c WHERE id = 9;
 DELETE FROM au_customers WHERE id = 9;
@@ -158,7 +163,8 @@ CREATE TEMP TABLE chain_copy AS SELECT * FROM ci.audit_chain;
 DELETE FROM ci.audit_chain WHERE chain_seq = 3;
 INSERT INTO ci.audit_chain (chain_seq, audit_id, prev_hash, row_hash, source)
 	SELECT 3, audit_id, prev_hash, sha256('forged'), source FROM chain_copy WHERE chain_seq = 3;
-SELECT ok, first_broken, problem FROM ci.audit_verify();
+SELECT ok, first_broken, regexp_replace(problem, '\(read_audit \d+\)', '(read_audit N)') AS problem
+  FROM ci.audit_verify();
 -- two links swapped
 DELETE FROM ci.audit_chain;
 INSERT INTO ci.audit_chain SELECT CASE chain_seq WHEN 4 THEN 5 WHEN 5 THEN 4 ELSE chain_seq END,

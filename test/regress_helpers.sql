@@ -30,5 +30,14 @@ LANGUAGE sql AS $$
 	  FROM regress.try_cast(value, typname) t
 	 WHERE t.state <> 'ok'
 $$;
+-- An active data key, as protect.sql's first ci.protect() leaves one, for
+-- files that protect columns with ci.rotate_key() nowhere in them.
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM ci.data_key WHERE status = 'active') THEN
+		PERFORM ci.rotate_key();
+	END IF;
+END
+$$;
 RESET client_min_messages;
 \set ECHO all
