@@ -75,4 +75,4 @@ like($node->safe_psql('postgres', 'SELECT ok, checked FROM ci.audit_verify()'),
 	qr/^t\|300000$/, 'the whole chain verifies');
 
 $node->stop;
-done_testing(6);
+done_testing(9);

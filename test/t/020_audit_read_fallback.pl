@@ -107,4 +107,4 @@ is(records() - $before + scalar(@lines), $statements,
 	'every statement is recorded once: in the table or in the log');
 
 $node->stop;
-done_testing();
+done_testing(18);
