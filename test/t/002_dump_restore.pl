@@ -141,5 +141,33 @@ like($log, qr/ERROR:  invalid input syntax for type ci.cn_id: "330106\*{8}0106"/
 unlike($log, qr/110105194912310021|440305197808136097|330106200601010106/,
 	'no rejected value is in the log, in any line');
 
+# The README's procedure for a DBA ("Installing for a DBA", step 7): the
+# globals (roles and memberships) and the database with its own settings
+# (pg_dump --create), restored on another server.
+$node->safe_psql('postgres', q{ALTER DATABASE src SET search_path = "$user", public, ci});
+$node->safe_psql('postgres', 'CREATE ROLE regress_dba_alice LOGIN IN ROLE customer_info_admin');
+my $globals = "$tempdir/globals.sql";
+$node->command_ok([ 'pg_dumpall', '--globals-only', '-f', $globals, '-d', $node->connstr('postgres') ],
+	'pg_dumpall --globals-only');
+$node->command_ok([ 'pg_dump', '-Fc', '--create', '-f', "$tempdir/src_create.dump", '-d', $node->connstr('src') ],
+	'pg_dump --create');
+my $other = PostgreSQL::Test::Cluster->new('other_server');
+$other->init;
+$other->append_conf('postgresql.conf', "shared_preload_libraries = 'customer_info'");
+$other->start;
+# errors for roles that exist already are harmless, as the README says
+$other->command_ok([ 'psql', '-X', '-q', '-f', $globals, '-d', $other->connstr('postgres') ],
+	'psql -f globals.sql');
+$other->command_ok([ 'pg_restore', '--create', '-d', $other->connstr('postgres'), "$tempdir/src_create.dump" ],
+	'pg_restore --create on another server');
+is($other->safe_psql('src', 'SHOW search_path'), '"$user", public, ci',
+	'the database keeps its search path');
+is($other->safe_psql('src', q{SELECT pg_has_role('regress_dba_alice', 'customer_info_admin', 'MEMBER')}), 't',
+	'roles and their memberships come back with the globals');
+is($other->safe_psql('src', 'SELECT id, employer, mobile, card FROM customers ORDER BY id'),
+	$expected, 'the rows come back');
+is($other->safe_psql('src', $policy_query), $policy, 'and the policy');
+$other->stop;
+
 $node->stop;
-done_testing(17);
+done_testing(25);
