@@ -868,7 +868,7 @@ CREATE FUNCTION ci.reveal(tbl regclass, col name, value text, VARIADIC key "any"
 	AS 'MODULE_PATHNAME', 'ci_reveal_key'
 	LANGUAGE C STABLE;
 COMMENT ON FUNCTION ci.reveal(regclass, name, text, "any") IS
-	'plaintext of a stored value of a protected column given its row''s primary key, for roles at level clear: SELECT ci.reveal(''customers'', ''id_number'', id_number, id) FROM customers';
+	'plaintext of a stored value of a protected column given its row''s primary key, for roles at level clear: SELECT ci.reveal(''customers'', ''id_number'', id_number, id) FROM customers; of a column stored in clear, the value as given, its read recorded only if it is that row''s';
 
 CREATE FUNCTION ci.lookup(tbl regclass, col name, value text) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'ci_lookup'
@@ -1099,7 +1099,7 @@ CREATE FUNCTION ci.request_access(level text, purpose text, reason text,
 	AS 'MODULE_PATHNAME', 'ci_request_access'
 	LANGUAGE C;
 COMMENT ON FUNCTION ci.request_access(text, text, text, timestamptz, text, regclass, name, timestamptz) IS
-	'asks for a higher level (clear or masked) on a category or a protected column, for a purpose, a time window and a reason; returns the request id';
+	'asks for a higher level (clear or masked) on a category or a protected column, for a purpose, a time window and a reason; returns the request id; the window ends, starts no earlier than now and lasts at most customer_info.max_access_window_c1/c2/c3 (default 90, 90, 30 days)';
 
 CREATE FUNCTION ci.approve_access(request_id bigint, approve boolean DEFAULT true,
 								  note text DEFAULT NULL)
@@ -1107,7 +1107,7 @@ CREATE FUNCTION ci.approve_access(request_id bigint, approve boolean DEFAULT tru
 	AS 'MODULE_PATHNAME', 'ci_approve_access'
 	LANGUAGE C;
 COMMENT ON FUNCTION ci.approve_access(bigint, boolean, text) IS
-	'approves (or with approve => false rejects) a pending request; for members of customer_info_approver other than the requester';
+	'approves (or with approve => false rejects) a pending request; for members of customer_info_approver other than the requester; refused if the window still to come is longer than customer_info.max_access_window_c1/c2/c3 allows now';
 REVOKE ALL ON FUNCTION ci.approve_access(bigint, boolean, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.approve_access(bigint, boolean, text) TO customer_info_approver;
 
@@ -3491,6 +3491,6 @@ CREATE FUNCTION ci.audit_purge(older_than interval) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'ci_audit_purge'
 	LANGUAGE C STRICT;
 COMMENT ON FUNCTION ci.audit_purge(interval) IS
-	'removes the oldest sealed segment of the chain whose rows (changes and reads) are all older than older_than (AML: keep 10 years after the relationship ends), keeping a checkpoint so the rest still verifies; returns how many rows went';
+	'removes the oldest sealed segment of the chain whose rows (changes and reads) are all older than older_than (AML: keep 10 years after the relationship ends), keeping a checkpoint so the rest still verifies; returns how many rows went; older_than below customer_info.audit_min_retention (superuser setting, default 10 years) is refused';
 REVOKE ALL ON FUNCTION ci.audit_purge(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.audit_purge(interval) TO customer_info_admin;

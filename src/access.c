@@ -18,7 +18,11 @@
  * it) approves or rejects; an approved request counts, while its window
  * is open and the session declares its purpose, from the approver's
  * commit; it can be revoked early.  Everything stays in
- * ci.access_request.
+ * ci.access_request.  Temporary means temporary: a window has a finite
+ * end, starts no earlier than the request, and lasts at most what the
+ * superuser settings customer_info.max_access_window_c1/c2/c3 allow for
+ * its category (checked at request, and again at approval for the part
+ * still to come, in case a setting was lowered meanwhile).
  *
  * Purposes: customer_info.purpose declares the session's purpose of use.
  * A role for which ci.role_purpose lists purposes must declare one of
@@ -33,6 +37,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
@@ -51,6 +56,77 @@ PG_FUNCTION_INFO_V1(ci_disallow_purpose);
 
 static char *session_purpose = NULL;
 
+/* The longest window of temporary access, per category (C1, C2, C3). */
+static char *max_window_setting[3];
+static Interval max_window[3];
+
+/*
+ * An interval setting: true if s is an interval none of whose parts is
+ * negative (check hooks must not raise errors, hence no interval_in).
+ */
+bool
+ci_parse_interval_setting(const char *s, Interval *result)
+{
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char		isobuf[MAXDATELEN + 1];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype;
+	struct pg_itm_in itm_in;
+
+	if (s == NULL || strlen(s) > MAXDATELEN)
+		return false;
+	if (ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype,
+					  MAXDATEFIELDS, &nf) != 0 ||
+		DecodeInterval(field, ftype, nf, INTERVAL_FULL_RANGE, &dtype, &itm_in) != 0)
+	{
+		strlcpy(isobuf, s, sizeof(isobuf));
+		if (DecodeISO8601Interval(isobuf, &dtype, &itm_in) != 0)
+			return false;
+	}
+	if (dtype != DTK_DELTA || itmin2interval(&itm_in, result) != 0)
+		return false;
+	return result->month >= 0 && result->day >= 0 && result->time >= 0;
+}
+
+static bool
+check_max_window(char **newval, void **extra, GucSource source pg_attribute_unused())
+{
+	Interval	parsed;
+	Interval   *copy;
+
+	if (!ci_parse_interval_setting(*newval, &parsed))
+	{
+		GUC_check_errdetail("The longest window of temporary access is an interval that is not negative, such as '30 days'.");
+		return false;
+	}
+	copy = (Interval *) malloc(sizeof(Interval));
+	if (copy == NULL)
+		return false;
+	*copy = parsed;
+	*extra = copy;
+	return true;
+}
+
+static void
+assign_max_window_c1(const char *newval pg_attribute_unused(), void *extra)
+{
+	max_window[0] = *(Interval *) extra;
+}
+
+static void
+assign_max_window_c2(const char *newval pg_attribute_unused(), void *extra)
+{
+	max_window[1] = *(Interval *) extra;
+}
+
+static void
+assign_max_window_c3(const char *newval pg_attribute_unused(), void *extra)
+{
+	max_window[2] = *(Interval *) extra;
+}
+
 void
 ci_access_init(void)
 {
@@ -59,6 +135,24 @@ ci_access_init(void)
 							   "A role with allowed purposes (ci.allow_purpose) must declare one of them to read protected data.",
 							   &session_purpose, "", PGC_USERSET, 0,
 							   NULL, NULL, NULL);
+	DefineCustomStringVariable("customer_info.max_access_window_c1",
+							   "The longest window of temporary access to C1 data.",
+							   "Requests for a longer window are refused, at request and at approval.",
+							   &max_window_setting[0], "90 days", PGC_SUSET,
+							   GUC_SUPERUSER_ONLY,
+							   check_max_window, assign_max_window_c1, NULL);
+	DefineCustomStringVariable("customer_info.max_access_window_c2",
+							   "The longest window of temporary access to C2 data.",
+							   "Requests for a longer window are refused, at request and at approval.",
+							   &max_window_setting[1], "90 days", PGC_SUSET,
+							   GUC_SUPERUSER_ONLY,
+							   check_max_window, assign_max_window_c2, NULL);
+	DefineCustomStringVariable("customer_info.max_access_window_c3",
+							   "The longest window of temporary access to C3 data.",
+							   "Requests for a longer window are refused, at request and at approval.",
+							   &max_window_setting[2], "30 days", PGC_SUSET,
+							   GUC_SUPERUSER_ONLY,
+							   check_max_window, assign_max_window_c3, NULL);
 }
 
 const char *
@@ -440,6 +534,55 @@ purpose_exists(const char *purpose)
 }
 
 /*
+ * Does a window of temporary access for category, from start (no earlier
+ * than now) to until, fit the longest window allowed for the category?
+ * An error otherwise: at request (request_id 0) the request is refused,
+ * at approval the approval is.
+ */
+static void
+check_window(const char *category, TimestampTz start, TimestampTz until,
+			 int64 request_id)
+{
+	int			c = category[1] - '1';
+	TimestampTz limit;
+	char	   *setting;
+
+	if (c < 0 || c > 2)
+		elog(ERROR, "unknown category \"%s\"", category);
+	setting = psprintf("customer_info.max_access_window_c%c", category[1]);
+	/* at approval, a window without end is too long like any other */
+	if (TIMESTAMP_NOT_FINITE(until) && request_id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("temporary access must end at a finite time"),
+				 errdetail("Access without an end would be standing access; a window for %s data lasts at most %s (%s).",
+						   category, max_window_setting[c], setting),
+				 errhint("Give valid_until at most %s after valid_from.", max_window_setting[c])));
+	limit = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													TimestampTzGetDatum(start),
+													IntervalPGetDatum(&max_window[c])));
+	if (until > limit)
+	{
+		if (request_id == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the window of temporary access to %s data may last at most %s",
+							category, max_window_setting[c]),
+					 errdetail("%s is %s; only a superuser can change it.",
+							   setting, max_window_setting[c]),
+					 errhint("Ask for a shorter window, and again when it ends if the work needs more time.")));
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("access request %lld asks for a window longer than %s",
+							(long long) request_id, max_window_setting[c]),
+					 errdetail("%s is %s, counted from the later of the window's start and now; only a superuser can change it.",
+							   setting, max_window_setting[c]),
+					 errhint("Reject the request (approve => false); the requester may ask again for a shorter window.")));
+	}
+}
+
+/*
  * ci.request_access(level, purpose, reason, valid_until [, category | tbl,
  * col] [, valid_from]): a request by the current role for itself.
  */
@@ -482,6 +625,12 @@ ci_request_access(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the window of a request must end after it starts, and in the future")));
+	if (valid_from < GetCurrentTransactionStartTimestamp())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the window of a request cannot start in the past"),
+				 errdetail("Temporary access counts from its approval on, never for the time before the request."),
+				 errhint("Leave valid_from out to start now, or give a time to come.")));
 	if (for_column == !PG_ARGISNULL(4) ||
 		(for_column && (PG_ARGISNULL(5) || PG_ARGISNULL(6))))
 		ereport(ERROR,
@@ -526,7 +675,7 @@ ci_request_access(PG_FUNCTION_ARGS)
 				 errdetail("Temporary access is for a purpose of use listed in ci.purpose."),
 				 errhint("Choose one of ci.purpose, or ask a member of customer_info_admin to add the purpose there first.")));
 	if (for_column &&
-		(SPI_execute_with_args("SELECT FROM ci.protected_column"
+		(SPI_execute_with_args("SELECT category FROM ci.protected_column"
 							   " WHERE relid OPERATOR(pg_catalog.=) $4::pg_catalog.regclass"
 							   " AND attname OPERATOR(pg_catalog.=) $5",
 							   5, argtypes, values, nulls, true, 1) != SPI_OK_SELECT ||
@@ -535,6 +684,10 @@ ci_request_access(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of table \"%s\" is not protected",
 						NameStr(*PG_GETARG_NAME(6)), get_rel_name(PG_GETARG_OID(5)))));
+	check_window(for_column ?
+				 SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) :
+				 text_to_cstring(PG_GETARG_TEXT_PP(4)),
+				 valid_from, valid_until, 0);
 	if (SPI_execute_with_args("INSERT INTO ci.access_request"
 							  " (role, level, category, relid, attname, purpose, valid_from,"
 							  "  valid_until, reason, requested_by)"
@@ -596,6 +749,7 @@ ci_approve_access(PG_FUNCTION_ARGS)
 	TimestampTz valid_until;
 	char	   *purpose;
 	bool		approve;
+	bool		isnull;
 	Oid			argtypes[4] = {INT8OID, TEXTOID, OIDOID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = "    ";
@@ -631,6 +785,31 @@ ci_approve_access(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("access request %lld has expired", (long long) PG_GETARG_INT64(0))));
+	if (approve)
+	{
+		Oid			t[1] = {INT8OID};
+		Datum		v[1] = {PG_GETARG_DATUM(0)};
+		TimestampTz valid_from;
+
+		/*
+		 * The window must still fit: a setting may have been lowered since
+		 * the request.  A column counts with its category of now (strictest
+		 * if it is no longer protected).
+		 */
+		if (SPI_execute_with_args("SELECT coalesce(p.category, r.category, 'C3'), r.valid_from"
+								  " FROM ci.access_request r LEFT JOIN ci.protected_column p"
+								  "   ON p.relid OPERATOR(pg_catalog.=) r.relid"
+								  "  AND p.attname OPERATOR(pg_catalog.=) r.attname"
+								  " WHERE r.request_id OPERATOR(pg_catalog.=) $1",
+								  1, t, v, NULL, true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read ci.access_request");
+		valid_from = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
+													   SPI_tuptable->tupdesc, 2, &isnull));
+		check_window(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+					 Max(valid_from, GetCurrentTransactionStartTimestamp()),
+					 valid_until, PG_GETARG_INT64(0));
+	}
 	if (approve && !purpose_exists(purpose))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -23,6 +23,9 @@ extern void ci_access_init(void);
 extern const char *ci_session_purpose(void);
 extern void ci_check_purpose(void);
 
+/* An interval setting (not negative) parsed without raising errors. */
+extern bool ci_parse_interval_setting(const char *s, Interval *result);
+
 /* DROP ROLE and DROP OWNED BY (the ProcessUtility hook). */
 extern void ci_check_role_droppable(Oid role);
 extern void ci_forget_role(Oid role);

@@ -66,6 +66,8 @@
 #include "keys.h"
 #include "views.h"
 
+static void audit_purge_guc_init(void);
+
 /* Records waiting to be written, and how many go to the log at a time. */
 #define AUDIT_BATCH		1000
 
@@ -308,6 +310,7 @@ ci_audit_init(void)
 	CacheRegisterSyscacheCallback(RELOID, audit_names_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(NAMESPACEOID, audit_names_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHOID, audit_names_callback, (Datum) 0);
+	audit_purge_guc_init();
 }
 
 /* The table's audit settings and column forms (cached until the policy changes). */
@@ -1782,6 +1785,50 @@ ci_audit_triggers_off(Oid relid)
 
 bool		ci_audit_purging = false;
 
+/*
+ * customer_info.audit_min_retention: no purge removes records younger than
+ * this (default 10 years, the AML Law's retention after a relationship
+ * ends).  Superuser-only, so that whoever may purge cannot shorten it.
+ */
+static char *min_retention_setting = NULL;
+static Interval min_retention;
+
+static bool
+check_min_retention(char **newval, void **extra, GucSource source pg_attribute_unused())
+{
+	Interval	parsed;
+	Interval   *copy;
+
+	if (!ci_parse_interval_setting(*newval, &parsed))
+	{
+		GUC_check_errdetail("The minimum retention of the audit trail is an interval that is not negative, such as '10 years'.");
+		return false;
+	}
+	copy = (Interval *) malloc(sizeof(Interval));
+	if (copy == NULL)
+		return false;
+	*copy = parsed;
+	*extra = copy;
+	return true;
+}
+
+static void
+assign_min_retention(const char *newval pg_attribute_unused(), void *extra)
+{
+	min_retention = *(Interval *) extra;
+}
+
+static void
+audit_purge_guc_init(void)
+{
+	DefineCustomStringVariable("customer_info.audit_min_retention",
+							   "The audit trail's minimum retention: purges of younger records are refused.",
+							   "Only a superuser can change it; ci.audit_purge() refuses an older_than below it.",
+							   &min_retention_setting, "10 years", PGC_SUSET,
+							   GUC_SUPERUSER_ONLY,
+							   check_min_retention, assign_min_retention, NULL);
+}
+
 PG_FUNCTION_INFO_V1(ci_audit_purge);
 
 /*
@@ -1802,6 +1849,24 @@ ci_audit_purge(PG_FUNCTION_ARGS)
 	bool		isnull;
 
 	ci_require_admin("purge the audit log");
+	if (age->month < 0 || age->day < 0 || age->time < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("older_than must not be negative"),
+				 errhint("Give the age of the youngest records to remove, such as interval '10 years'.")));
+	/* compared as dates: now() - older_than must be no later than now() - floor */
+	if (DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+												IntervalPGetDatum(age))) >
+		DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+												IntervalPGetDatum(&min_retention))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit records younger than the minimum retention cannot be purged"),
+				 errdetail("customer_info.audit_min_retention is %s; older_than must be at least that.",
+						   min_retention_setting),
+				 errhint("Purge with a longer older_than; only a superuser can lower customer_info.audit_min_retention.")));
 	chain_begin(&sw);
 	/* the sealed prefix whose rows are all old enough */
 	if (SPI_execute_with_args("SELECT coalesce((SELECT min(c.chain_seq) OPERATOR(pg_catalog.-) 1"

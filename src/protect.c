@@ -34,8 +34,11 @@
 
 #include <math.h>
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_collation.h"
@@ -62,6 +65,7 @@
 #include "utils/rel.h"
 #include "utils/regproc.h"
 #include "utils/relcache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -2108,14 +2112,10 @@ audit_read(RevealState *st, const Datum *pk)
 	pfree(buf.data);
 }
 
-/* The primary key of a row, for audit_read(). */
+/* The primary key of a row passed as a record. */
 static void
-audit_read_row(RevealState *st, HeapTuple tuple)
+row_pk(RevealState *st, HeapTuple tuple, Datum *pk)
 {
-	Datum		pk[INDEX_MAX_KEYS];
-
-	if (!st->audited)
-		return;
 	for (int i = 0; i < st->tp->npk; i++)
 	{
 		bool		isnull;
@@ -2124,7 +2124,103 @@ audit_read_row(RevealState *st, HeapTuple tuple)
 		if (isnull)
 			pk_null_error(NameStr(TupleDescAttr(st->desc, st->tp->pk[i] - 1)->attname));
 	}
+}
+
+/* The primary key of a row, for audit_read(). */
+static void
+audit_read_row(RevealState *st, HeapTuple tuple)
+{
+	Datum		pk[INDEX_MAX_KEYS];
+
+	if (!st->audited)
+		return;
+	row_pk(st, tuple, pk);
 	audit_read(st, pk);
+}
+
+/*
+ * Is a read of a column stored in clear one the read audit records?  Such
+ * a column binds nothing to its row, as an envelope does: ci.reveal()
+ * given any value and any key (or a row built with ROW()) returns the
+ * value the caller passed, and would record a read of that row that never
+ * happened.  So a read is recorded only if the row with that primary key
+ * holds that value under the statement's snapshot: a real read (as the
+ * masked views make).  Anything else returns what the caller gave and
+ * records nothing.  The row is looked up through the primary key's index,
+ * as the table's owner in a security-restricted operation (the key's
+ * equality and the column's output function may be the owner's code);
+ * row-level security does not apply, as the answer goes only to the read
+ * audit, never to the caller.
+ */
+static bool
+clear_read_is_real(RevealState *st, const Datum *pk, const char *value, size_t len)
+{
+	const char *on = GetConfigOption("customer_info.read_audit", true, false);
+	Relation	rel;
+	Relation	idx;
+	Oid			idxoid;
+	int			nkeys;
+	ScanKeyData skey[INDEX_MAX_KEYS];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	CiUserSwitch sw;
+	bool		real = false;
+
+	/* nothing is recorded anyway: spare the lookup */
+	if (!st->audited || (on != NULL && strcmp(on, "off") == 0))
+		return false;
+	rel = table_open(st->relid, AccessShareLock);
+	idxoid = RelationGetPrimaryKeyIndex(rel);
+	if (!OidIsValid(idxoid))
+	{
+		table_close(rel, AccessShareLock);
+		return false;
+	}
+	idx = index_open(idxoid, AccessShareLock);
+	nkeys = IndexRelationGetNumberOfKeyAttributes(idx);
+	for (int i = 0; i < nkeys; i++)
+	{
+		AttrNumber	attnum = idx->rd_index->indkey.values[i];
+		Oid			opcintype = idx->rd_opcintype[i];
+		Oid			eq;
+		int			j;
+
+		for (j = 0; j < st->tp->npk; j++)
+			if (st->tp->pk[j] == attnum)
+				break;
+		eq = get_opfamily_member(idx->rd_opfamily[i], opcintype, opcintype,
+								 BTEqualStrategyNumber);
+		if (j == st->tp->npk || !OidIsValid(eq))
+			elog(ERROR, "primary key of table \"%s\" does not match its policy",
+				 RelationGetRelationName(rel));
+		ScanKeyEntryInitialize(&skey[i], 0, i + 1, BTEqualStrategyNumber, opcintype,
+							   idx->rd_indcollation[i], get_opcode(eq), pk[j]);
+	}
+	ci_become_table_owner(st->relid, &sw);
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx,
+						   ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot(),
+						   nkeys, 0);
+	index_rescan(scan, skey, nkeys, NULL, 0);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, st->pc->attnum, &isnull);
+
+		if (!isnull)
+		{
+			char	   *s = OidOutputFunctionCall(st->pc->typoutput, d);
+
+			real = strlen(s) == len && memcmp(s, value, len) == 0;
+			pfree(s);
+		}
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	ci_restore_user(&sw);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return real;
 }
 
 /*
@@ -2152,8 +2248,17 @@ ci_reveal(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (!st->pc->encrypted)
 	{
-		audit_read_row(st, &tuple);
-		PG_RETURN_TEXT_P(cstring_to_text(OidOutputFunctionCall(st->pc->typoutput, val)));
+		char	   *s = OidOutputFunctionCall(st->pc->typoutput, val);
+		Datum		pk[INDEX_MAX_KEYS];
+
+		/* recorded only if the row is the table's own (see clear_read_is_real) */
+		if (st->audited)
+		{
+			row_pk(st, &tuple, pk);
+			if (clear_read_is_real(st, pk, s, strlen(s)))
+				audit_read(st, pk);
+		}
+		PG_RETURN_TEXT_P(cstring_to_text(s));
 	}
 	row_key(&st->key, st->tp, &tuple, st->desc);
 	result = reveal_open(fcinfo, st, DatumGetTextPP(val));
@@ -2166,7 +2271,9 @@ ci_reveal(PG_FUNCTION_ARGS)
  * of a protected column, given the row's primary key (its columns in table
  * order).  The same as ci.reveal(row, col) without building the whole row:
  * for views and queries that read many rows.  A value that is not the
- * row's own (another row's, another column's) fails to open, as ever.
+ * row's own (another row's, another column's) fails to open, as ever; of
+ * a column stored in clear it is returned as given, and its read is
+ * recorded only if it is the row's own.
  */
 Datum
 ci_reveal_key(PG_FUNCTION_ARGS)
@@ -2224,7 +2331,10 @@ ci_reveal_key(PG_FUNCTION_ARGS)
 
 		for (int i = 0; i < nkeys; i++)
 			pk[i] = PG_GETARG_DATUM(3 + i);
-		audit_read(st, pk);
+		/* stored in clear: recorded only if it is that row's value */
+		if (st->pc->encrypted ||
+			clear_read_is_real(st, pk, VARDATA_ANY(result), VARSIZE_ANY_EXHDR(result)))
+			audit_read(st, pk);
 	}
 	PG_RETURN_TEXT_P(result);
 }
