@@ -463,6 +463,7 @@ ci_review_set_level(PG_FUNCTION_ARGS)
 							   qrel, quote_identifier(NameStr(*PG_GETARG_NAME(2))),
 							   quote_identifier(NameStr(*PG_GETARG_NAME(1))));
 
+	ci_require_table(relid);
 	ci_become_table_owner(relid, &sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
