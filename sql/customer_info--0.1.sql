@@ -1242,6 +1242,24 @@ GRANT EXECUTE ON FUNCTION ci.refresh_masked_view(regclass) TO customer_info_admi
 -- Migration from pgcrypto
 -------------------------------------------------------------------------------
 
+-- The relation-kind check of every entry point that takes a table, made
+-- before it reads: views, foreign and partitioned tables are refused.
+CREATE FUNCTION ci.require_table(tbl regclass) RETURNS void
+	AS 'MODULE_PATHNAME', 'ci_require_table_sql'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.require_table(regclass) IS
+	'an error unless the relation is an ordinary table (checked before an entry point reads a table passed by name)';
+
+CREATE FUNCTION ci.migrate_step(tbl regclass, col name, passphrase text, step text,
+								first_block bigint DEFAULT NULL, last_block bigint DEFAULT NULL)
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'ci_migrate_step'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ci.migrate_step(regclass, name, text, text, bigint, bigint) IS
+	'internal to ci.migrate_pgcrypto(): probe, fill (a page window) or check, as the table''s owner in a security-restricted operation';
+REVOKE ALL ON FUNCTION ci.migrate_step(regclass, name, text, text, bigint, bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ci.migrate_step(regclass, name, text, text, bigint, bigint) TO customer_info_admin;
+
 CREATE FUNCTION ci.migrate_sync() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'ci_migrate_sync'
 	LANGUAGE C;
@@ -1268,14 +1286,15 @@ AS $$
 --      the masked view follow the renames by themselves).
 -- Cancelled or crashed, it resumes from step 2 when called again.  The
 -- passphrase travels only as a query parameter.  No SET clause (it would
--- forbid COMMIT): every name is qualified.
+-- forbid COMMIT): every name is qualified.  Every read and write of the
+-- rows goes through ci.migrate_step(), as the owner inside a
+-- security-restricted operation: the owner's triggers and defaults cannot
+-- leave the owner's rights (RESET ROLE to a superuser's session).
 DECLARE
 	tmp			pg_catalog.text;
-	pgc			pg_catalog.text;
 	owner		pg_catalog.oid;
 	atttype		pg_catalog.oid;
 	resuming	pg_catalog.bool;
-	fill		pg_catalog.text;
 	blk			pg_catalog.int8;
 	nblocks		pg_catalog.int8;
 	pages		pg_catalog.int8;
@@ -1291,6 +1310,7 @@ BEGIN
 	IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
 		RAISE EXCEPTION 'batch size must be at least 1';
 	END IF;
+	PERFORM ci.require_table(tbl);
 	-- The migration runs the table's triggers: it runs as the table's
 	-- owner itself, never with more rights than the owner has.
 	SELECT c.relowner INTO owner FROM pg_catalog.pg_class c
@@ -1300,9 +1320,6 @@ BEGIN
 			USING ERRCODE = '42501',
 				  HINT = 'SET ROLE to the table''s owner (a member of customer_info_admin) first: the migration changes the table''s columns and runs its triggers.';
 	END IF;
-	SELECT n.nspname INTO pgc FROM pg_catalog.pg_extension e
-	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
-	 WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto';
 	tmp := col::pg_catalog.text OPERATOR(pg_catalog.||) '_ci';
 	IF pg_catalog.octet_length(tmp) OPERATOR(pg_catalog.+) 5 OPERATOR(pg_catalog.>) 63 THEN
 		RAISE EXCEPTION 'column name "%" is too long to migrate', col
@@ -1322,11 +1339,6 @@ BEGIN
 	resuming := EXISTS (SELECT FROM pg_catalog.pg_trigger t
 						 WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl
 						   AND t.tgname OPERATOR(pg_catalog.=) 'customer_info_migrate');
-	fill := pg_catalog.format(
-		'UPDATE %s SET %I = pg_catalog.convert_from(%I.pgp_sym_decrypt_bytea(%I, $1),'
-		' pg_catalog.getdatabaseencoding()) WHERE %I IS NOT NULL AND %I IS NULL',
-		tbl, tmp, pgc, col, col, tmp);
-
 	IF NOT resuming THEN
 		IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
 					WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND NOT a.attisdropped
@@ -1342,9 +1354,7 @@ BEGIN
 		END IF;
 		-- a wrong passphrase fails here, before anything changes
 		BEGIN
-			EXECUTE pg_catalog.format('SELECT %I.pgp_sym_decrypt_bytea(%I, $1) FROM %s'
-									  ' WHERE %I IS NOT NULL LIMIT 1', pgc, col, tbl, col)
-			   USING passphrase;
+			PERFORM ci.migrate_step(tbl, col, passphrase, 'probe');
 		EXCEPTION WHEN external_routine_invocation_exception THEN
 			RAISE EXCEPTION 'column "%" of table % cannot be decrypted with this passphrase', col, tbl
 				USING ERRCODE = '28P01',
@@ -1371,13 +1381,7 @@ BEGIN
 		blk := 0;
 		moved := 0;
 		WHILE blk OPERATOR(pg_catalog.<) nblocks LOOP
-			PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
-			EXECUTE fill OPERATOR(pg_catalog.||)
-					' AND ctid OPERATOR(pg_catalog.>=) $2 AND ctid OPERATOR(pg_catalog.<) $3'
-			   USING passphrase,
-					 pg_catalog.format('(%s,0)', blk)::pg_catalog.tid,
-					 pg_catalog.format('(%s,0)', blk OPERATOR(pg_catalog.+) pages)::pg_catalog.tid;
-			GET DIAGNOSTICS n = ROW_COUNT;
+			n := ci.migrate_step(tbl, col, passphrase, 'fill', blk, blk OPERATOR(pg_catalog.+) pages);
 			moved := moved OPERATOR(pg_catalog.+) n;
 			COMMIT;
 			blk := blk OPERATOR(pg_catalog.+) pages;
@@ -1391,11 +1395,9 @@ BEGIN
 
 	-- the swap, briefly alone with the table
 	EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE', tbl);
-	EXECUTE fill USING passphrase;
-	GET DIAGNOSTICS n = ROW_COUNT;
+	n := ci.migrate_step(tbl, col, passphrase, 'fill');
 	total := total OPERATOR(pg_catalog.+) n;
-	EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s WHERE (%I IS NULL) OPERATOR(pg_catalog.<>) (%I IS NULL)',
-							  tbl, col, tmp) INTO n;
+	n := ci.migrate_step(tbl, col, passphrase, 'check');
 	IF n OPERATOR(pg_catalog.<>) 0 THEN
 		RAISE EXCEPTION 'migration of %.% left % rows unconverted', tbl, col, n;
 	END IF;
@@ -2059,10 +2061,52 @@ CREATE FUNCTION ci.csv_field(value text) RETURNS text
 				ELSE value END;
 COMMENT ON FUNCTION ci.csv_field(text) IS 'a value as a CSV field (RFC 4180 quoting; NULL is empty)';
 
+-- The masked view of a table, found as the DDL hook makes it (views.c):
+-- in the masked schema, of the table's name, a view owned by
+-- customer_info_views whose rule reads the table; NULL if there is none
+-- (a relation of that name that is anything else is not it).
+CREATE FUNCTION ci.masked_view_of(tbl regclass) RETURNS regclass
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT v.oid::pg_catalog.regclass
+	  FROM pg_catalog.pg_class t
+	  JOIN pg_catalog.pg_class v ON v.relname OPERATOR(pg_catalog.=) t.relname
+	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) v.relnamespace
+	 WHERE t.oid OPERATOR(pg_catalog.=) tbl
+	   AND t.relkind OPERATOR(pg_catalog.=) 'r'
+	   AND n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_setting('customer_info.masked_schema')
+	   AND v.relkind OPERATOR(pg_catalog.=) 'v'
+	   AND v.relowner OPERATOR(pg_catalog.=) (SELECT r.oid FROM pg_catalog.pg_roles r
+											  WHERE r.rolname OPERATOR(pg_catalog.=) 'customer_info_views')
+	   AND EXISTS (SELECT FROM pg_catalog.pg_rewrite w
+				   JOIN pg_catalog.pg_depend d
+					 ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+					AND d.objid OPERATOR(pg_catalog.=) w.oid
+				  WHERE w.ev_class OPERATOR(pg_catalog.=) v.oid
+					AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+					AND d.refobjid OPERATOR(pg_catalog.=) t.oid
+					AND d.deptype OPERATOR(pg_catalog.=) 'n');
+$$;
+COMMENT ON FUNCTION ci.masked_view_of(regclass) IS
+	'the masked view of a table (owned by customer_info_views, reading the table), or NULL';
+
+CREATE FUNCTION ci.row_jsonb(r record) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'ci_row_jsonb'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION ci.row_jsonb(record) IS
+	'a row as a jsonb object through its columns'' output functions (no cast, no to_jsonb(), no user code); built-in numbers, booleans and json keep their JSON kind';
+
+-- Reads as the caller, through the masked view (values at the exporter's
+-- level) or the table itself (FROM ONLY); a table owner's row-level
+-- security policy makes it fail rather than run as the exporter
+-- (row_security off), and values are converted by their output functions
+-- (ci.column_text), never by a cast the owner may have written.
 CREATE FUNCTION ci.export_to_partner(partner text, purpose text, tbl regclass, columns name[])
 	RETURNS text
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	SET row_security = off
 AS $$
 DECLARE
 	ag			record;
@@ -2080,28 +2124,23 @@ BEGIN
 		RAISE EXCEPTION 'partner, purpose, table and columns must be given'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM ci.require_table(tbl);
 	ag := ci.export_agreement(partner, purpose, tbl, columns);
 	-- the export's purpose is the session's while it reads
 	PERFORM pg_catalog.set_config('customer_info.purpose', purpose, true);
 	-- through the masked view when there is one: values at the exporter's level
-	SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO src
-	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-	 WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_setting('customer_info.masked_schema')
-	   AND c.relname OPERATOR(pg_catalog.=) (SELECT x.relname FROM pg_catalog.pg_class x
-											  WHERE x.oid OPERATOR(pg_catalog.=) tbl)
-	   AND c.relkind OPERATOR(pg_catalog.=) 'v';
-	src := coalesce(src, tbl::text);
-	SELECT pg_catalog.string_agg(pg_catalog.format('ci.csv_field(v.%I::pg_catalog.text)', c), ', '),
+	src := coalesce(ci.masked_view_of(tbl)::pg_catalog.text, 'ONLY ' OPERATOR(pg_catalog.||) tbl::pg_catalog.text);
+	SELECT pg_catalog.string_agg(pg_catalog.format('ci.csv_field(ci.column_text(v, %L))', c), ', '),
 		   pg_catalog.string_agg(ci.csv_field(c), ',')
 	  INTO fields, header
 	  FROM pg_catalog.unnest(columns) AS c;
 	EXECUTE pg_catalog.format(
 		'SELECT pg_catalog.string_agg(line, E''\n'' ORDER BY k), pg_catalog.array_agg(k ORDER BY k),'
 		'       pg_catalog.count(*)'
-		'  FROM (SELECT v.%1$I::pg_catalog.text AS k, pg_catalog.concat_ws('','', %2$s) AS line'
+		'  FROM (SELECT ci.column_text(v, %1$L) AS k, pg_catalog.concat_ws('','', %2$s) AS line'
 		'          FROM %3$s v'
-		'         WHERE ci.has_consent(v.%1$I::pg_catalog.text, $1)'
-		'           AND ci.has_consent(v.%1$I::pg_catalog.text, ''third_party_sharing'','
+		'         WHERE ci.has_consent(ci.column_text(v, %1$L), $1)'
+		'           AND ci.has_consent(ci.column_text(v, %1$L), ''third_party_sharing'','
 		'                              partner => $2)) s',
 		ag.customer_col, fields, src)
 		INTO payload, customers, n USING purpose, partner;
@@ -2125,10 +2164,16 @@ GRANT EXECUTE ON FUNCTION ci.export_to_partner(text, text, regclass, name[]) TO 
 -- The customer's rights: what we hold, consents, who read, who received
 -------------------------------------------------------------------------------
 
+-- Reads as the caller (values at the caller's level), through the masked
+-- view or the table itself (FROM ONLY, after the relation-kind check); a
+-- row-level security policy makes it fail rather than run as the caller,
+-- and rows and keys are converted by output functions (ci.row_jsonb,
+-- ci.column_text), never by a cast or to_jsonb().
 CREATE FUNCTION ci.customer_data(customer text)
 	RETURNS TABLE (tbl regclass, row_data jsonb)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
+	SET row_security = off
 AS $$
 DECLARE
 	t		record;
@@ -2138,14 +2183,12 @@ BEGIN
 			   FROM ci.customer_table ct
 			   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) ct.relid
 			  ORDER BY c.relname LOOP
-		SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) INTO src
-		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-		 WHERE n.nspname OPERATOR(pg_catalog.=) pg_catalog.current_setting('customer_info.masked_schema')
-		   AND c.relname OPERATOR(pg_catalog.=) t.relname AND c.relkind OPERATOR(pg_catalog.=) 'v';
-		src := coalesce(src, t.relid::regclass::text);
+		PERFORM ci.require_table(t.relid);
+		src := coalesce(ci.masked_view_of(t.relid)::pg_catalog.text,
+						'ONLY ' OPERATOR(pg_catalog.||) t.relid::pg_catalog.regclass::pg_catalog.text);
 		RETURN QUERY EXECUTE pg_catalog.format(
-			'SELECT $1::pg_catalog.regclass, pg_catalog.to_jsonb(v) FROM %s v'
-			' WHERE v.%I::pg_catalog.text OPERATOR(pg_catalog.=) $2', src, t.attname)
+			'SELECT $1::pg_catalog.regclass, ci.row_jsonb(v) FROM %s v'
+			' WHERE ci.column_text(v, %L) OPERATOR(pg_catalog.=) $2', src, t.attname)
 			USING t.relid, customer;
 	END LOOP;
 END
@@ -2697,6 +2740,16 @@ COMMENT ON FUNCTION ci.review_row() IS
 -- one calls it directly); ci.attach_review() attaches it as the owner.
 GRANT EXECUTE ON FUNCTION ci.review_row() TO PUBLIC;
 
+CREATE FUNCTION ci.review_rows(tbl regclass, cols name[]) RETURNS SETOF text[]
+	AS 'MODULE_PATHNAME', 'ci_review_rows'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION ci.review_rows(regclass, name[]) IS
+	'internal to ci.attach_review(): columns of every row of an ordinary table as their output functions write them, read as the table''s owner in a security-restricted operation';
+REVOKE ALL ON FUNCTION ci.review_rows(regclass, name[]) FROM PUBLIC;
+
+-- Runs as the extension's owner (it writes ci.review_schedule); the
+-- table's rows are read only by ci.review_rows(), as the table's owner in
+-- a security-restricted operation, after the relation-kind check.
 CREATE FUNCTION ci.attach_review(tbl regclass, key_col name, risk_col name, onboarded_col name,
 								 watched name[] DEFAULT '{}', id_expiry_col name DEFAULT NULL,
 								 birth_col name DEFAULT NULL,
@@ -2716,6 +2769,7 @@ BEGIN
 		RAISE EXCEPTION 'table, key, risk-level and onboarding columns must be given'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM ci.require_table(tbl);
 	FOREACH c IN ARRAY ARRAY[key_col, risk_col, onboarded_col, id_expiry_col, birth_col]
 					   OPERATOR(pg_catalog.||) watched LOOP
 		CONTINUE WHEN c IS NULL;
@@ -2750,11 +2804,9 @@ BEGIN
 					  HINT = 'An encrypted ID number cannot give birthdays; use a birth-date column.';
 		END IF;
 	END IF;
-	EXECUTE pg_catalog.format(
-		'SELECT pg_catalog.count(*) FROM %s t WHERE ci.column_text(t, %L) IS NOT NULL'
-		' AND NOT EXISTS (SELECT FROM ci.risk_level r'
-		'                  WHERE r.risk_level OPERATOR(pg_catalog.=) ci.column_text(t, %L))',
-		tbl, risk_col, risk_col) INTO n;
+	SELECT pg_catalog.count(*) INTO n FROM ci.review_rows(tbl, ARRAY[risk_col]) AS v
+	 WHERE v[1] IS NOT NULL
+	   AND NOT EXISTS (SELECT FROM ci.risk_level r WHERE r.risk_level OPERATOR(pg_catalog.=) v[1]);
 	IF n OPERATOR(pg_catalog.>) 0 THEN
 		RAISE EXCEPTION '% customers of table % have a risk level that is not a level of ci.risk_level', n, tbl
 			USING ERRCODE = 'check_violation',
@@ -2766,23 +2818,22 @@ BEGIN
 	VALUES ($1, $2, $3, $4, $6, $7, t OPERATOR(pg_catalog.=) 'ci.cn_id'::regtype,
 			coalesce($5, '{}'), $8, $9, $10);
 	-- the customers already there, in one statement
-	EXECUTE pg_catalog.format(
-		'INSERT INTO ci.review_schedule (relid, customer, risk_level, onboarded_on, next_due,'
-		'                                id_expires_on, birth_mmdd, anniversary_mmdd)'
-		' SELECT $1, ci.column_text(t, %1$L), ci.column_text(t, %2$L),'
-		'        ci.column_text(t, %3$L)::pg_catalog.date,'
-		'        (coalesce(ci.column_text(t, %3$L)::pg_catalog.date, CURRENT_DATE) OPERATOR(pg_catalog.+)'
-		'         coalesce(r.review_interval, interval ''6 months''))::pg_catalog.date,'
-		'        %5$s, %6$s, ci.mmdd(ci.column_text(t, %3$L)::pg_catalog.date)'
-		'   FROM %4$s t LEFT JOIN ci.risk_level r'
-		'     ON r.risk_level OPERATOR(pg_catalog.=) ci.column_text(t, %2$L)',
-		key_col, risk_col, onboarded_col, tbl,
-		CASE WHEN id_expiry_col IS NULL THEN 'NULL::pg_catalog.date'
-			 ELSE pg_catalog.format('ci.column_text(t, %L)::pg_catalog.date', id_expiry_col) END,
-		CASE WHEN birth_col IS NULL THEN 'NULL::pg_catalog.int4'
-			 WHEN t OPERATOR(pg_catalog.=) 'ci.cn_id'::regtype
-			 THEN pg_catalog.format('ci.mmdd(ci.birth_date(ci.column_text(t, %L)::ci.cn_id))', birth_col)
-			 ELSE pg_catalog.format('ci.mmdd(ci.column_text(t, %L)::pg_catalog.date)', birth_col) END) USING tbl;
+	-- v: key, risk level, onboarding date, ID expiry, birth (text, by
+	-- output functions; the conversions below are of text only)
+	INSERT INTO ci.review_schedule (relid, customer, risk_level, onboarded_on, next_due,
+									id_expires_on, birth_mmdd, anniversary_mmdd)
+	SELECT tbl, v[1], v[2], v[3]::pg_catalog.date,
+		   (coalesce(v[3]::pg_catalog.date, CURRENT_DATE) OPERATOR(pg_catalog.+)
+			coalesce(r.review_interval, interval '6 months'))::pg_catalog.date,
+		   CASE WHEN id_expiry_col IS NOT NULL THEN v[4]::pg_catalog.date END,
+		   CASE WHEN birth_col IS NULL THEN NULL::pg_catalog.int4
+				WHEN t OPERATOR(pg_catalog.=) 'ci.cn_id'::regtype THEN ci.mmdd(ci.birth_date(v[5]::ci.cn_id))
+				ELSE ci.mmdd(v[5]::pg_catalog.date) END,
+		   ci.mmdd(v[3]::pg_catalog.date)
+	  FROM ci.review_rows(tbl, ARRAY[key_col, risk_col, onboarded_col,
+									 coalesce(id_expiry_col, onboarded_col),
+									 coalesce(birth_col, onboarded_col)]) AS v
+	  LEFT JOIN ci.risk_level r ON r.risk_level OPERATOR(pg_catalog.=) v[2];
 	GET DIAGNOSTICS n = ROW_COUNT;
 	PERFORM ci.review_trigger(tbl, true);
 	RETURN n;
@@ -3130,10 +3181,16 @@ GRANT EXECUTE ON FUNCTION ci.watch(regclass, name, text, numeric, text, text) TO
 
 -- Data quality of an attached table: completeness per column, validity
 -- per column of a known kind, staleness of reviews, duplicate identities.
+-- Both read as the caller, FROM ONLY after the relation-kind check; a
+-- row-level security policy makes them fail rather than run as the caller
+-- (row_security off), and keys and values are compared and validated as
+-- their output functions write them (ci.column_text), never through a cast
+-- or an operator the table's owner may have written.
 CREATE FUNCTION ci.quality_report(tbl regclass, kinds jsonb DEFAULT '{}')
 	RETURNS TABLE (measure text, column_name name, checked bigint, failing bigint, share numeric)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	SET row_security = off
 AS $$
 DECLARE
 	cfg		ci.review_table;
@@ -3147,7 +3204,8 @@ BEGIN
 		RAISE EXCEPTION 'table % is not attached to review scheduling', tbl
 			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Attach it with ci.attach_review() first.';
 	END IF;
-	EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM %s', tbl) INTO n;
+	PERFORM ci.require_table(tbl);
+	EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM ONLY %s', tbl) INTO n;
 	FOR a IN SELECT x.attname, x.atttypid, p.kind, p.encrypted, p.index_attname
 			   FROM pg_catalog.pg_attribute x
 			   LEFT JOIN ci.protected_column p
@@ -3160,7 +3218,7 @@ BEGIN
 			  ORDER BY x.attnum LOOP
 		-- completeness: present and not empty
 		EXECUTE pg_catalog.format(
-			'SELECT pg_catalog.count(*) FROM %s WHERE %I IS NULL%s', tbl, a.attname,
+			'SELECT pg_catalog.count(*) FROM ONLY %s WHERE %I IS NULL%s', tbl, a.attname,
 			CASE WHEN a.atttypid IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype)
 				 THEN pg_catalog.format(' OR pg_catalog.btrim(%I) OPERATOR(pg_catalog.=) ''''', a.attname)
 				 ELSE '' END) INTO bad;
@@ -3173,8 +3231,8 @@ BEGIN
 					  CASE WHEN NOT coalesce(a.encrypted, true) THEN a.kind END);
 		IF k IN ('cn_id', 'uscc', 'cn_mobile', 'bank_card') THEN
 			EXECUTE pg_catalog.format(
-				'SELECT pg_catalog.count(*) FILTER (WHERE NOT ci.%I(%I::pg_catalog.text)),'
-				' pg_catalog.count(%I) FROM %s', 'is_valid_' OPERATOR(pg_catalog.||) k, a.attname,
+				'SELECT pg_catalog.count(*) FILTER (WHERE NOT ci.%I(ci.column_text(t, %L))),'
+				' pg_catalog.count(%I) FROM ONLY %s t', 'is_valid_' OPERATOR(pg_catalog.||) k, a.attname,
 				a.attname, tbl) INTO bad, checked;
 			measure := 'validity (' OPERATOR(pg_catalog.||) k OPERATOR(pg_catalog.||) ')';
 			failing := bad;
@@ -3185,11 +3243,11 @@ BEGIN
 		-- duplicates: one identity (blind index) under several customers
 		IF a.index_attname IS NOT NULL THEN
 			EXECUTE pg_catalog.format(
-				'SELECT pg_catalog.count(*), pg_catalog.count(%1$I) FROM %2$s t WHERE EXISTS ('
-				' SELECT FROM %2$s u WHERE u.%1$I OPERATOR(pg_catalog.=) t.%1$I'
-				' AND u.%3$I::pg_catalog.text OPERATOR(pg_catalog.<>) t.%3$I::pg_catalog.text)',
+				'SELECT pg_catalog.count(*), pg_catalog.count(%1$I) FROM ONLY %2$s t WHERE EXISTS ('
+				' SELECT FROM ONLY %2$s u WHERE u.%1$I OPERATOR(pg_catalog.=) t.%1$I'
+				' AND ci.column_text(u, %3$L) OPERATOR(pg_catalog.<>) ci.column_text(t, %3$L))',
 				a.index_attname, tbl, cfg.key_col) INTO bad, checked;
-			EXECUTE pg_catalog.format('SELECT pg_catalog.count(%I) FROM %s', a.index_attname, tbl) INTO checked;
+			EXECUTE pg_catalog.format('SELECT pg_catalog.count(%I) FROM ONLY %s', a.index_attname, tbl) INTO checked;
 			measure := 'duplicates'; column_name := a.attname; failing := bad;
 			share := CASE WHEN checked OPERATOR(pg_catalog.=) 0 THEN NULL
 						  ELSE pg_catalog.round(bad::numeric OPERATOR(pg_catalog./) checked, 4) END;
@@ -3223,6 +3281,7 @@ CREATE FUNCTION ci.quality_scores(tbl regclass, kinds jsonb DEFAULT '{}')
 				   duplicate boolean, score integer)
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	SET row_security = off
 AS $$
 DECLARE
 	cfg		ci.review_table;
@@ -3237,6 +3296,7 @@ BEGIN
 		RAISE EXCEPTION 'table % is not attached to review scheduling', tbl
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
+	PERFORM ci.require_table(tbl);
 	FOR a IN SELECT x.attname, x.atttypid, p.kind, p.encrypted, p.index_attname
 			   FROM pg_catalog.pg_attribute x
 			   LEFT JOIN ci.protected_column p
@@ -3254,24 +3314,24 @@ BEGIN
 					  CASE WHEN NOT coalesce(a.encrypted, true) THEN a.kind END);
 		IF k IN ('cn_id', 'uscc', 'cn_mobile', 'bank_card') THEN
 			inval := inval OPERATOR(pg_catalog.||) pg_catalog.format(
-				' + coalesce((NOT ci.%I(t.%I::pg_catalog.text))::int, 0)', 'is_valid_' OPERATOR(pg_catalog.||) k,
+				' + coalesce((NOT ci.%I(ci.column_text(t, %L)))::int, 0)', 'is_valid_' OPERATOR(pg_catalog.||) k,
 				a.attname);
 		END IF;
 		IF a.index_attname IS NOT NULL THEN
 			dup := dup OPERATOR(pg_catalog.||) pg_catalog.format(
-				' OR EXISTS (SELECT FROM %1$s u WHERE u.%2$I OPERATOR(pg_catalog.=) t.%2$I'
-				' AND u.%3$I::pg_catalog.text OPERATOR(pg_catalog.<>) t.%3$I::pg_catalog.text)',
+				' OR EXISTS (SELECT FROM ONLY %1$s u WHERE u.%2$I OPERATOR(pg_catalog.=) t.%2$I'
+				' AND ci.column_text(u, %3$L) OPERATOR(pg_catalog.<>) ci.column_text(t, %3$L))',
 				tbl, a.index_attname, cfg.key_col);
 		END IF;
 	END LOOP;
 	RETURN QUERY EXECUTE pg_catalog.format(
-		'SELECT t.%1$I::pg_catalog.text, (%2$s)::int, (%3$s)::int,'
+		'SELECT ci.column_text(t, %1$L), (%2$s)::int, (%3$s)::int,'
 		'       coalesce(s.next_due OPERATOR(pg_catalog.<) CURRENT_DATE, false), (%4$s),'
 		'       GREATEST(0, 100 - 10 * (%2$s) - 20 * (%3$s)'
 		'           - CASE WHEN s.next_due OPERATOR(pg_catalog.<) CURRENT_DATE THEN 20 ELSE 0 END'
 		'           - CASE WHEN %4$s THEN 30 ELSE 0 END)::int'
-		'  FROM %5$s t LEFT JOIN ci.review_schedule s'
-		'    ON s.relid OPERATOR(pg_catalog.=) $1 AND s.customer OPERATOR(pg_catalog.=) t.%1$I::pg_catalog.text'
+		'  FROM ONLY %5$s t LEFT JOIN ci.review_schedule s'
+		'    ON s.relid OPERATOR(pg_catalog.=) $1 AND s.customer OPERATOR(pg_catalog.=) ci.column_text(t, %1$L)'
 		' ORDER BY 6, 1', cfg.key_col, miss, inval, dup, tbl) USING tbl;
 END
 $$;

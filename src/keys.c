@@ -513,6 +513,26 @@ ci_require_table(Oid relid)
 				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
 }
 
+PG_FUNCTION_INFO_V1(ci_require_table_sql);
+
+/*
+ * ci.require_table(tbl): the same check for the PL/pgSQL entry points,
+ * made before they read the relation: a view, a foreign table or a
+ * partitioned table passed by name would run code its owner wrote.
+ */
+Datum
+ci_require_table_sql(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	ci_require_table(relid);
+	PG_RETURN_VOID();
+}
+
 static uint64 key_generation = 0;
 
 uint64

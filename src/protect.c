@@ -2858,6 +2858,157 @@ ci_migrate_sync(PG_FUNCTION_ARGS)
 }
 
 
+PG_FUNCTION_INFO_V1(ci_migrate_step);
+
+/*
+ * ci.migrate_step(tbl, col, passphrase, step [, first_block, last_block]):
+ * the parts of ci.migrate_pgcrypto() that read or write the table's rows,
+ * run as the table's owner inside a security-restricted operation (FROM
+ * ONLY, row security off), so that the owner's triggers, defaults and
+ * checks cannot leave the owner's rights (SET ROLE, RESET ROLE).  Only
+ * the table's owner calls it, as the procedure requires.  Steps: "probe"
+ * decrypts one value (a wrong passphrase fails there) and returns 0;
+ * "fill" writes <col>_ci from the decrypted old column where it is empty,
+ * in the page window [first_block, last_block) when given, and returns
+ * the rows written; "check" returns the rows where the old and the new
+ * column disagree on being null.  The passphrase is a query parameter.
+ */
+Datum
+ci_migrate_step(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	const char *col;
+	const char *step;
+	char	   *qrel;
+	char	   *qcol;
+	char	   *qtmp;
+	char	   *pgc;
+	char	   *sql;
+	Oid			argtypes[3] = {TEXTOID, TIDOID, TIDOID};
+	Datum		values[3];
+	ItemPointerData lower;
+	ItemPointerData upper;
+	int			nargs = 1;
+	int			expected;
+	bool		windowed;
+	int64		result = 0;
+	CiUserSwitch sw;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table, column, passphrase and step must not be null")));
+	relid = PG_GETARG_OID(0);
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	ci_require_table(relid);
+	if (ci_relation_owner(relid) != GetUserId())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be run as the owner of table \"%s\"", get_rel_name(relid)),
+				 errhint("SET ROLE to the table's owner first, as ci.migrate_pgcrypto() requires.")));
+	col = NameStr(*PG_GETARG_NAME(1));
+	step = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	windowed = !PG_ARGISNULL(4) && !PG_ARGISNULL(5);
+	if (get_attnum(relid, col) <= 0 ||
+		(strcmp(step, "probe") != 0 && get_attnum(relid, psprintf("%s_ci", col)) <= 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" or \"%s_ci\" of table \"%s\" does not exist",
+						col, col, get_rel_name(relid))));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT n.nspname FROM pg_catalog.pg_extension e"
+					" JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+					" WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto'", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look for pgcrypto");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("extension \"pgcrypto\" is not installed"),
+				 errhint("The migration decrypts with pgcrypto's pgp_sym_decrypt_bytea().")));
+	{
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		pgc = SPI_palloc(strlen(v) + 1);
+		strcpy(pgc, v);
+	}
+	SPI_finish();
+	qrel = quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+	qcol = pstrdup(quote_identifier(col));
+	qtmp = pstrdup(quote_identifier(psprintf("%s_ci", col)));
+	values[0] = PG_GETARG_DATUM(2);
+
+	if (strcmp(step, "probe") == 0)
+	{
+		sql = psprintf("SELECT %s.pgp_sym_decrypt_bytea(%s, $1) FROM ONLY %s"
+					   " WHERE %s IS NOT NULL LIMIT 1",
+					   quote_identifier(pgc), qcol, qrel, qcol);
+		expected = SPI_OK_SELECT;
+	}
+	else if (strcmp(step, "fill") == 0)
+	{
+		sql = psprintf("UPDATE ONLY %s SET %s = pg_catalog.convert_from(%s.pgp_sym_decrypt_bytea(%s, $1),"
+					   " pg_catalog.getdatabaseencoding()) WHERE %s IS NOT NULL AND %s IS NULL%s",
+					   qrel, qtmp, quote_identifier(pgc), qcol, qcol, qtmp,
+					   windowed ? " AND ctid OPERATOR(pg_catalog.>=) $2 AND ctid OPERATOR(pg_catalog.<) $3" : "");
+		expected = SPI_OK_UPDATE;
+		if (windowed)
+		{
+			int64		first = PG_GETARG_INT64(4);
+			int64		last = PG_GETARG_INT64(5);
+
+			if (first < 0 || last < first || last > (int64) MaxBlockNumber)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("page window [%lld, %lld) is not valid",
+								(long long) first, (long long) last)));
+			ItemPointerSet(&lower, (BlockNumber) first, 0);
+			ItemPointerSet(&upper, (BlockNumber) last, 0);
+			values[1] = PointerGetDatum(&lower);
+			values[2] = PointerGetDatum(&upper);
+			nargs = 3;
+		}
+	}
+	else if (strcmp(step, "check") == 0)
+	{
+		sql = psprintf("SELECT pg_catalog.count(*) FROM ONLY %s"
+					   " WHERE (%s IS NULL) OPERATOR(pg_catalog.<>) (%s IS NULL)",
+					   qrel, qcol, qtmp);
+		expected = SPI_OK_SELECT;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown migration step \"%s\"", step),
+				 errhint("The steps are \"probe\", \"fill\" and \"check\".")));
+
+	ci_become_table_owner(relid, &sw);
+	/* a window is visited by a TID range scan; undone by ci_restore_user */
+	if (windowed)
+		(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, nargs, argtypes, values, NULL, false, 0) != expected)
+		elog(ERROR, "migration step \"%s\" failed", step);
+	if (strcmp(step, "fill") == 0)
+		result = (int64) SPI_processed;
+	else if (strcmp(step, "check") == 0)
+	{
+		bool		isnull;
+
+		result = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	ci_restore_user(&sw);
+	PG_RETURN_INT64(result);
+}
+
+
 /*
  * ci.trust_mask_schema(schema [, trusted]): a superuser marks a schema
  * whose functions may serve as mask functions (they see plaintext), or

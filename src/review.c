@@ -32,6 +32,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -41,7 +42,10 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/array.h"
 #include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
 #include "utils/guc.h"
 #include "utils/elog.h"
 #include "utils/lsyscache.h"
@@ -417,6 +421,8 @@ ci_review_trigger(PG_FUNCTION_ARGS)
 												  get_rel_name(relid));
 
 	ci_require_admin("attach review scheduling");
+	if (PG_GETARG_BOOL(1))
+		ci_require_table(relid);
 	if (PG_GETARG_BOOL(1) && !database_is_served(get_database_name(MyDatabaseId)))
 		ereport(NOTICE,
 				(errmsg("the customer_info scheduler does not serve database \"%s\"",
@@ -457,6 +463,7 @@ ci_review_set_level(PG_FUNCTION_ARGS)
 							   qrel, quote_identifier(NameStr(*PG_GETARG_NAME(2))),
 							   quote_identifier(NameStr(*PG_GETARG_NAME(1))));
 
+	ci_require_table(relid);
 	ci_become_table_owner(relid, &sw);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -531,4 +538,180 @@ ci_column_text(PG_FUNCTION_ARGS)
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(OidOutputFunctionCall(typoutput, value)));
+}
+
+PG_FUNCTION_INFO_V1(ci_row_jsonb);
+
+/*
+ * ci.row_jsonb(row): a row as a jsonb object, built without to_jsonb(),
+ * which would call a cast to json a table owner created on her own type.
+ * Every value goes through its type's output function: numbers, booleans
+ * and json of the built-in types keep their JSON kind, the rest become
+ * strings (as their output functions write them).
+ */
+Datum
+ci_row_jsonb(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader rec = PG_GETARG_HEAPTUPLEHEADER(0);
+	TupleDesc	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(rec),
+											  HeapTupleHeaderGetTypMod(rec));
+	HeapTupleData tuple;
+	StringInfoData buf;
+	bool		first = true;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(rec);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = rec;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Oid			typoutput;
+		bool		varlena;
+		bool		isnull;
+		Datum		value;
+		char	   *out;
+
+		if (att->attisdropped)
+			continue;
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		first = false;
+		escape_json(&buf, NameStr(att->attname));
+		appendStringInfoString(&buf, ": ");
+		value = heap_getattr(&tuple, i + 1, desc, &isnull);
+		if (isnull)
+		{
+			appendStringInfoString(&buf, "null");
+			continue;
+		}
+		getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
+		out = OidOutputFunctionCall(typoutput, value);
+		switch (getBaseType(att->atttypid))
+		{
+			case INT2OID:
+			case INT4OID:
+			case INT8OID:
+				appendStringInfoString(&buf, out);
+				break;
+			case NUMERICOID:
+			case FLOAT4OID:
+			case FLOAT8OID:
+				/* NaN and the infinities are no JSON numbers */
+				if (strspn(out, "0123456789.-+eE") == strlen(out) &&
+					out[strlen(out) - 1] >= '0' && out[strlen(out) - 1] <= '9')
+					appendStringInfoString(&buf, out);
+				else
+					escape_json(&buf, out);
+				break;
+			case BOOLOID:
+				appendStringInfoString(&buf, strcmp(out, "t") == 0 ? "true" : "false");
+				break;
+			case JSONOID:
+			case JSONBOID:
+				appendStringInfoString(&buf, out);
+				break;
+			default:
+				escape_json(&buf, out);
+				break;
+		}
+	}
+	appendStringInfoChar(&buf, '}');
+	ReleaseTupleDesc(desc);
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+PG_FUNCTION_INFO_V1(ci_review_rows);
+
+/*
+ * ci.review_rows(tbl, cols): the given columns of every row of a table, as
+ * their output functions write them, read as the table's owner inside a
+ * security-restricted operation (FROM ONLY, row security off: a policy
+ * makes it fail).  ci.attach_review() runs as the extension's owner and
+ * reads the customers already there with it, so that nothing the table's
+ * owner wrote runs with the extension owner's rights.
+ */
+Datum
+ci_review_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid;
+	ArrayType  *cols;
+	Datum	   *names;
+	bool	   *names_null;
+	int			ncols;
+	StringInfoData sql;
+	CiUserSwitch sw;
+
+	ci_require_admin("attach review scheduling");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("table and columns must not be null")));
+	relid = PG_GETARG_OID(0);
+	if (get_rel_name(relid) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	ci_require_table(relid);
+	cols = PG_GETARG_ARRAYTYPE_P(1);
+	deconstruct_array(cols, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
+					  &names, &names_null, &ncols);
+	if (ncols < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("at least one column must be given")));
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int i = 0; i < ncols; i++)
+	{
+		const char *col;
+
+		if (names_null[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("column names must not be null")));
+		col = NameStr(*DatumGetName(names[i]));
+		if (get_attnum(relid, col) <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of table \"%s\" does not exist", col, get_rel_name(relid))));
+		appendStringInfo(&sql, "%s%s", i > 0 ? ", " : "", quote_identifier(col));
+	}
+	appendStringInfo(&sql, " FROM ONLY %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+												get_rel_name(relid)));
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	ci_become_table_owner(relid, &sw);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute(sql.data, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read table \"%s\"", get_rel_name(relid));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		Datum	   *texts = palloc(ncols * sizeof(Datum));
+		bool	   *nulls = palloc(ncols * sizeof(bool));
+		int			dims[1] = {ncols};
+		int			lbs[1] = {1};
+		Datum		row;
+		bool		row_null = false;
+
+		for (int i = 0; i < ncols; i++)
+		{
+			/* the output function chosen by the column's type OID */
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, i + 1);
+
+			nulls[i] = (v == NULL);
+			texts[i] = v == NULL ? (Datum) 0 : CStringGetTextDatum(v);
+		}
+		row = PointerGetDatum(construct_md_array(texts, nulls, 1, dims, lbs,
+												 TEXTOID, -1, false, TYPALIGN_INT));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &row, &row_null);
+	}
+	SPI_finish();
+	ci_restore_user(&sw);
+	return (Datum) 0;
 }
