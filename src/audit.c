@@ -1615,6 +1615,9 @@ ci_audit_verify(PG_FUNCTION_ARGS)
 		unsealed = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 											   &isnull));
 	}
+	/* the problem's text was made in SPI's memory, which SPI_finish frees */
+	if (problem != NULL)
+		problem = strcpy(SPI_palloc(strlen(problem) + 1), problem);
 	SPI_finish();
 	ci_restore_user(&sw);
 	if (unsealed > 0)
