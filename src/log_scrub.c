@@ -27,7 +27,9 @@
  *
  * A protected table is one with a trigger calling ci.protect_trigger().
  * Their names and OIDs are cached per backend and rebuilt at the next
- * statement after any relcache invalidation; the hook itself only reads
+ * top-level statement after any relcache invalidation (never inside a
+ * nested statement: the scan takes a lock, which processes pending
+ * invalidations under code that may not expect it); the hook itself only reads
  * that cache and the statement's flag: it never touches the catalog,
  * never throws, and allocates only the replacement detail, in the error
  * context and without failing on out-of-memory.
@@ -263,7 +265,8 @@ scrub_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
 	if (prev_post_parse_analyze_hook)
 		prev_post_parse_analyze_hook(pstate, query, jstate);
-	rels_refresh();
+	if (pstate->p_sourcetext == debug_query_string)
+		rels_refresh();
 	note_query(query);
 }
 
@@ -272,7 +275,8 @@ scrub_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	ListCell   *lc;
 
-	rels_refresh();
+	if (queryDesc->sourceText == debug_query_string)
+		rels_refresh();
 	foreach(lc, queryDesc->plannedstmt->resultRelations)
 	{
 		RangeTblEntry *rte = rt_fetch(lfirst_int(lc),
@@ -294,7 +298,8 @@ scrub_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	if (IsA(pstmt->utilityStmt, CopyStmt))
 	{
-		rels_refresh();
+		if (context == PROCESS_UTILITY_TOPLEVEL)
+			rels_refresh();
 		note_copy((CopyStmt *) pstmt->utilityStmt);
 	}
 	if (prev_ProcessUtility)
