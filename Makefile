@@ -27,6 +27,7 @@ OBJS = \
 	src/consent.o \
 	src/review.o \
 	src/audit.o \
+	src/log_scrub.o \
 	src/parse_common.o \
 	src/parse_cn_id.o \
 	src/parse_uscc.o \

@@ -19,6 +19,7 @@
 #include "access.h"
 #include "audit.h"
 #include "keys.h"
+#include "log_scrub.h"
 #include "read_audit.h"
 #include "review.h"
 #include "views.h"
@@ -47,6 +48,7 @@ _PG_init(void)
 	ci_read_audit_init();
 	ci_review_init();
 	ci_audit_init();
+	ci_log_scrub_init();
 	MarkGUCPrefixReserved("customer_info");
 	ci_keys_load_root();
 }
