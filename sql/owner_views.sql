@@ -91,31 +91,40 @@ INSERT INTO ci.customer_table VALUES ('ov.ov_accounts', 'cust');
 SELECT ci.refresh_masked_view('ov.ov_accounts');
 SELECT pg_get_viewdef('masked.ov_accounts') ~ 'consent_filter\(t\.cust\)' AS filter_takes_the_column,
        pg_get_viewdef('masked.ov_accounts') ~ 'WHERE \(\( SELECT ci\.check_purpose\(\)' AS purpose_gate;
-SET ROLE regress_ov_admin;
+GRANT USAGE ON SCHEMA masked TO regress_ov_admin, regress_ov_auditor, regress_ov_report;
+GRANT SELECT ON masked.ov_accounts TO regress_ov_admin, regress_ov_auditor, regress_ov_report;
+-- Under a purpose that rests on consent, every reader sees the consenting
+-- customers only, and her cast never runs.  (The consent ledger is
+-- append-only and other tests count it: these consents are rolled back,
+-- and its event counter set back.)
+CREATE TEMP TABLE ov_ledger_counter AS
+SELECT s.seq, pg_sequence_last_value(s.seq) AS last
+  FROM (SELECT pg_get_serial_sequence('ci.consent_event', 'event_id')::regclass AS seq) s;
+BEGIN;
+SET LOCAL ROLE regress_ov_admin;
 SELECT ci.give_consent('ov_c1', 'marketing', 'app', 'ov-notice-1') > 0 AS given;
 SELECT ci.give_consent('ov_c3', 'marketing', 'app', 'ov-notice-1') > 0 AS given;
 RESET ROLE;
-GRANT USAGE ON SCHEMA masked TO regress_ov_admin, regress_ov_auditor, regress_ov_report;
-GRANT SELECT ON masked.ov_accounts TO regress_ov_admin, regress_ov_auditor, regress_ov_report;
--- under a purpose that rests on consent, every reader sees the consenting
--- customers only, and her cast never runs
-SET customer_info.purpose = 'marketing';
+SET LOCAL customer_info.purpose = 'marketing';
 SELECT id, cust, mobile FROM masked.ov_accounts ORDER BY id;
 SELECT id, ci.consent_filter(cust) AS passes FROM ov.ov_accounts ORDER BY id;
-SET ROLE regress_ov_admin;
+SET LOCAL ROLE regress_ov_admin;
 SELECT id, cust, mobile FROM masked.ov_accounts ORDER BY id;
 RESET ROLE;
-SET ROLE regress_ov_auditor;
+SET LOCAL ROLE regress_ov_auditor;
 SELECT id, cust, mobile FROM masked.ov_accounts ORDER BY id;
 RESET ROLE;
-SET ROLE regress_ov_report;
+SET LOCAL ROLE regress_ov_report;
 SELECT id, cust, mobile FROM masked.ov_accounts ORDER BY id;
 SELECT count(*) FROM masked.ov_accounts WHERE note <> '';
 RESET ROLE;
-RESET customer_info.purpose;
 SELECT who, was_superuser FROM ov.trojan_log WHERE via = 'cast' AND who <> 'regress_ov_owner';
 SELECT rolsuper AS owner_is_superuser FROM pg_roles WHERE rolname = 'regress_ov_owner';
 SELECT count(*) AS owner_levels FROM ci.access_level WHERE role = 'regress_ov_owner'::regrole;
+ROLLBACK;
+SELECT setval(seq, coalesce(last, 1), last IS NOT NULL) IS NOT NULL AS counter_set_back
+  FROM ov_ledger_counter;
+DROP TABLE ov_ledger_counter;
 
 -- Row-level security.  Positive control: on a table customer_info does not
 -- manage, her policy's function runs as whoever reads the table.
