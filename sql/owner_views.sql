@@ -47,6 +47,9 @@ INSERT INTO ov.ov_accounts VALUES
 	(3, 'ov_c3', '15012345678', 'three'), (4, 'ov_c4', '15112345678', 'four');
 CREATE TABLE ov.ov_keyed (id integer PRIMARY KEY, cust text, note text);
 INSERT INTO ov.ov_keyed VALUES (1, 'ov_c1', 'one');
+CREATE TABLE ov.ov_fixed (id integer PRIMARY KEY, cust char(8), mobile text);
+INSERT INTO ov.ov_fixed VALUES (1, 'ov_c1', '13800138000'), (2, 'ov_c2', '13900139000'),
+	(3, 'ov_c3', '15012345678');
 CREATE DOMAIN ov.cust_code AS text CHECK (VALUE ~ '^ov_');
 CREATE TABLE ov.ov_domain (id integer PRIMARY KEY, cust ov.cust_code);
 RESET ROLE;
@@ -71,6 +74,8 @@ SELECT ci.customer_column('ov.ov_accounts', 'cust');
 SELECT ci.customer_column('ov.ov_domain', 'cust');
 SELECT ci.customer_column('ov.ov_keyed', 'cust');
 SELECT ci.customer_column('ov.ov_accounts', 'id');
+SELECT ci.protect('ov.ov_fixed', 'mobile', 'cn_mobile', 'C2');
+SELECT ci.customer_column('ov.ov_fixed', 'cust');
 SELECT relid, attname FROM ci.customer_table WHERE relid::text LIKE 'ov.%' ORDER BY 1;
 SELECT ci.customer_column('ov.ov_accounts', NULL);
 RESET ROLE;
@@ -108,6 +113,8 @@ RESET ROLE;
 SET LOCAL customer_info.purpose = 'marketing';
 SELECT id, cust, mobile FROM masked.ov_accounts ORDER BY id;
 SELECT id, ci.consent_filter(cust) AS passes FROM ov.ov_accounts ORDER BY id;
+-- a char(n) key is compared without its padding, as its cast to text does
+SELECT id, cust FROM masked.ov_fixed ORDER BY id;
 SET LOCAL ROLE regress_ov_admin;
 SELECT id, cust, mobile FROM masked.ov_accounts ORDER BY id;
 RESET ROLE;

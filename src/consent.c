@@ -671,6 +671,16 @@ ci_consent_filter(PG_FUNCTION_ARGS)
 		case TEXTOID:
 		case VARCHAROID:
 			PG_RETURN_BOOL(consent_now(TextDatumGetCString(value), filter_purpose, ""));
+		case BPCHAROID:
+			{
+				/* as its cast to text does: without the trailing blanks */
+				char	   *key = TextDatumGetCString(value);
+				size_t		len = strlen(key);
+
+				while (len > 0 && key[len - 1] == ' ')
+					key[--len] = '\0';
+				PG_RETURN_BOOL(consent_now(key, filter_purpose, ""));
+			}
 		case InvalidOid:
 			elog(ERROR, "could not determine the type of the customer key");
 			break;
