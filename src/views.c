@@ -651,7 +651,31 @@ ci_level(PG_FUNCTION_ARGS)
 Datum
 ci_check_purpose_gate(PG_FUNCTION_ARGS pg_attribute_unused())
 {
+	/* the last answer, as level_of() keeps its own: point queries ask often */
+	static Oid	passed_userid = InvalidOid;
+	static Oid	passed_session_userid = InvalidOid;
+	static uint64 passed_generation = 0;
+	static char passed_purpose[LEVEL_PURPOSE_LEN];
+	const char *purpose = ci_session_purpose();
+	uint64		generation;
+
+	/* see any change of the allowed purposes committed meanwhile */
+	AcceptInvalidationMessages();
+	generation = ci_policy_generation();
+	if (OidIsValid(passed_userid) && passed_userid == GetUserId() &&
+		passed_session_userid == GetSessionUserId() &&
+		passed_generation == generation &&
+		strcmp(passed_purpose, purpose) == 0)
+		PG_RETURN_BOOL(true);
+	passed_userid = InvalidOid;
 	ci_check_purpose();
+	if (strlen(purpose) < LEVEL_PURPOSE_LEN && generation == ci_policy_generation())
+	{
+		passed_session_userid = GetSessionUserId();
+		passed_generation = generation;
+		strlcpy(passed_purpose, purpose, LEVEL_PURPOSE_LEN);
+		passed_userid = GetUserId();
+	}
 	PG_RETURN_BOOL(true);
 }
 
