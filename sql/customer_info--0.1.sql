@@ -1230,6 +1230,12 @@ CREATE FUNCTION ci.level(tbl regclass, col name, for_view boolean DEFAULT false)
 COMMENT ON FUNCTION ci.level(regclass, name, boolean) IS
 	'the level (clear, masked or none) the current role holds on a column; for views C3 data is at most masked';
 
+CREATE FUNCTION ci.check_purpose() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'ci_check_purpose_gate'
+	LANGUAGE C STABLE;
+COMMENT ON FUNCTION ci.check_purpose() IS
+	'true if the current role may use customer data for the declared purpose (customer_info.purpose), an error otherwise; the purpose gate of every masked view';
+
 CREATE FUNCTION ci.refresh_masked_view(tbl regclass) RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_refresh_masked_view'
 	LANGUAGE C STRICT;
@@ -1814,20 +1820,18 @@ CREATE FUNCTION ci.customer_column(tbl regclass, col name) RETURNS void
 	AS 'MODULE_PATHNAME', 'ci_customer_column'
 	LANGUAGE C;
 COMMENT ON FUNCTION ci.customer_column(regclass, name) IS
-	'declares the column of a table that holds the customer key (NULL: none); its masked view then shows a session whose purpose rests on consent only the consenting customers';
+	'declares the column of a table that holds the customer key (NULL: none; text, varchar, char, integer, numeric, uuid or a ci identifier type); its masked view then shows a session whose purpose rests on consent only the consenting customers';
 REVOKE ALL ON FUNCTION ci.customer_column(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ci.customer_column(regclass, name) TO customer_info_admin;
 
-CREATE FUNCTION ci.consent_filter(customer text) RETURNS boolean
+-- One signature taking the customer column as it is: the view names no
+-- cast (an owner's cast would run with the reader's rights), and name
+-- resolution has no other candidate to choose.
+CREATE FUNCTION ci.consent_filter(customer "any") RETURNS boolean
 	AS 'MODULE_PATHNAME', 'ci_consent_filter'
 	LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION ci.consent_filter(text) IS
-	'row filter of masked views: true unless the session''s purpose rests on consent the customer has not given';
-CREATE FUNCTION ci.consent_filter(customer bigint) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'ci_consent_filter'
-	LANGUAGE C STABLE STRICT;
-COMMENT ON FUNCTION ci.consent_filter(bigint) IS
-	'ci.consent_filter() for integer customer keys';
+COMMENT ON FUNCTION ci.consent_filter("any") IS
+	'row filter of masked views: true unless the session''s purpose rests on consent the customer has not given; the key is converted by its type''s built-in output function, never by a cast';
 
 CREATE FUNCTION ci.consent_guard() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'ci_consent_guard'

@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/hashfn.h"
@@ -36,6 +37,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "access.h"
@@ -596,33 +598,109 @@ ci_has_consent(PG_FUNCTION_ARGS)
 }
 
 /*
- * ci.consent_filter(customer): the row filter of masked views.  True
+ * ci.consent_filter(customer "any"): the row filter of masked views.  True
  * unless the session declares a purpose that rests on consent and the
  * customer has not given it (or it expired, or was withdrawn).
+ *
+ * The view passes the customer column as it is, without a cast: a cast
+ * from a type of the table owner's would run the owner's function with the
+ * reader's rights.  The key becomes text here through its type's output
+ * function, chosen by OID (ci.customer_column() admits only built-in and
+ * ci types, whose output functions are built in); integer keys take the
+ * consent map's bitmaps without any conversion.  A single "any" signature
+ * leaves name resolution no other candidate to pick.
+ *
+ * Once per statement it also checks the declared purpose against the
+ * role's allowed ones (the view's purpose gate does it too).
  */
+static Oid	filter_userid = InvalidOid;
+
+/*
+ * Is typoutput an output function of the server's or of customer_info's?
+ * (the last one accepted is remembered: a scan asks once per row)
+ */
+static bool
+filter_output_checked(Oid typoutput)
+{
+	static Oid	accepted = InvalidOid;
+	Oid			nsp;
+
+	if (typoutput == accepted)
+		return true;
+	nsp = get_func_namespace(typoutput);
+	if (nsp != PG_CATALOG_NAMESPACE && nsp != get_namespace_oid("ci", false))
+		return false;
+	accepted = typoutput;
+	return true;
+}
+
 Datum
 ci_consent_filter(PG_FUNCTION_ARGS)
 {
-	char		buf[MAXINT8LEN + 1];
+	Oid			argtype;
+	Datum		value;
 
 	consent_enter();
 	/* the purpose is read once per statement: set_config() mid-scan is ignored */
-	if (filter_generation != consent_generation || filter_statement != checked_statement)
+	if (filter_generation != consent_generation || filter_statement != checked_statement ||
+		filter_userid != GetUserId())
 	{
 		const char *purpose = ci_session_purpose();
 
+		ci_check_purpose();
 		strlcpy(filter_purpose, purpose, NAMEDATALEN);
 		filter_consent_based = false;
 		if (purpose[0] != '\0')
 			filter_consent_based = known_purpose(purpose)->consent_based;
 		filter_generation = consent_generation;
 		filter_statement = checked_statement;
+		filter_userid = GetUserId();
 	}
 	if (!filter_consent_based)
 		PG_RETURN_BOOL(true);
-	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == INT8OID)
-		PG_RETURN_BOOL(consent_now_int(PG_GETARG_INT64(0), filter_purpose, ""));
-	PG_RETURN_BOOL(consent_now(customer_arg(fcinfo, 0, buf), filter_purpose, ""));
+	argtype = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	value = PG_GETARG_DATUM(0);
+	switch (argtype)
+	{
+		case INT8OID:
+			PG_RETURN_BOOL(consent_now_int(DatumGetInt64(value), filter_purpose, ""));
+		case INT4OID:
+			PG_RETURN_BOOL(consent_now_int((int64) DatumGetInt32(value), filter_purpose, ""));
+		case INT2OID:
+			PG_RETURN_BOOL(consent_now_int((int64) DatumGetInt16(value), filter_purpose, ""));
+		case TEXTOID:
+		case VARCHAROID:
+			PG_RETURN_BOOL(consent_now(TextDatumGetCString(value), filter_purpose, ""));
+		case BPCHAROID:
+			{
+				/* as its cast to text does: without the trailing blanks */
+				char	   *key = TextDatumGetCString(value);
+				size_t		len = strlen(key);
+
+				while (len > 0 && key[len - 1] == ' ')
+					key[--len] = '\0';
+				PG_RETURN_BOOL(consent_now(key, filter_purpose, ""));
+			}
+		case InvalidOid:
+			elog(ERROR, "could not determine the type of the customer key");
+			break;
+		default:
+			{
+				Oid			typoutput;
+				bool		varlena;
+
+				getTypeOutputInfo(argtype, &typoutput, &varlena);
+				if (!filter_output_checked(typoutput))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATATYPE_MISMATCH),
+							 errmsg("customer key of type %s cannot be filtered by consent",
+									format_type_be(argtype)),
+							 errdetail("The consent filter converts only built-in and customer_info types.")));
+				PG_RETURN_BOOL(consent_now(OidOutputFunctionCall(typoutput, value),
+										   filter_purpose, ""));
+			}
+	}
+	PG_RETURN_BOOL(false);		/* keep compiler quiet */
 }
 
 /*
@@ -801,6 +879,57 @@ ci_customer_attname(Oid relid)
 }
 
 /*
+ * The customer column's type must be one whose conversions and comparisons
+ * are the server's or customer_info's own: a type of the table owner's (an
+ * enum, a domain, a composite) could carry a cast or an operator the owner
+ * wrote, which the views, exports and customer-rights functions of every
+ * reader would then run.
+ */
+static Oid
+type_namespace(Oid typid)
+{
+	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Oid			nsp;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+	ReleaseSysCache(tup);
+	return nsp;
+}
+
+static void
+check_customer_type(Oid relid, const char *attname)
+{
+	Oid			typid = get_atttype(relid, get_attnum(relid, attname));
+
+	switch (typid)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case UUIDOID:
+			return;
+		default:
+			if (get_typ_typrelid(typid) == InvalidOid &&
+				get_typtype(typid) == TYPTYPE_BASE &&
+				get_element_type(typid) == InvalidOid &&
+				type_namespace(typid) == get_namespace_oid("ci", false))
+				return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" of table \"%s\" has type %s, which cannot hold customer keys",
+					attname, get_rel_name(relid), format_type_be(typid)),
+			 errdetail("A customer key is text, varchar, char, smallint, integer, bigint, numeric, uuid or an identifier type of customer_info; other types may carry casts and operators of the table's owner, which every reader of its masked view would run."),
+			 errhint("Store the customer key in a column of one of these types.")));
+}
+
+/*
  * ci.customer_column(tbl, col): declare (or with NULL, forget) the column
  * holding a table's customer key; its masked view is made again.
  */
@@ -821,7 +950,11 @@ ci_customer_column(PG_FUNCTION_ARGS)
 	relid = PG_GETARG_OID(0);
 	ci_require_table(relid);
 	if (!PG_ARGISNULL(1))
+	{
 		check_column(relid, NameStr(*PG_GETARG_NAME(1)));
+		check_customer_type(relid, NameStr(*PG_GETARG_NAME(1)));
+		ci_refuse_row_security(relid);
+	}
 	grants = ci_detach_view(relid);
 	values[0] = ObjectIdGetDatum(relid);
 	ci_become_owner(&sw);

@@ -806,6 +806,33 @@ open_envelope(const ProtectedColumn *pc, const uint8 *env, size_t envlen,
 }
 
 /*
+ * A custom mask function runs as its owner, never as the writer (nor as
+ * the table owner rewriting the column): inside a security-restricted
+ * operation, with search_path pinned to pg_catalog, pg_temp and row-level
+ * security off, as a SECURITY DEFINER function with that search_path
+ * would.  Its owner is looked up at each call, so that ALTER FUNCTION ...
+ * OWNER TO holds at once.
+ */
+static text *
+custom_mask(Oid fn, const char *canonical)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Oid			owner;
+	CiUserSwitch sw;
+	text	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fn);
+	owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	ci_become_role(owner, &sw);
+	result = DatumGetTextPP(OidFunctionCall1Coll(fn, DEFAULT_COLLATION_OID,
+												 PointerGetDatum(cstring_to_text(canonical))));
+	ci_restore_user(&sw);
+	return result;
+}
+
+/*
  * The built-in masked form of a column's normalised value: identifiers keep
  * their type's head and tail (ID number 6 + 4, mobile 3 + 4, card BIN +
  * 4, credit code 2 + 4), names their surname, email addresses their first
@@ -820,8 +847,7 @@ mask_of(const ProtectedColumn *pc, const char *canonical)
 
 	/* a DBA's own mask, from a schema a superuser trusted */
 	if (OidIsValid(pc->mask_fn))
-		return DatumGetTextPP(OidFunctionCall1Coll(pc->mask_fn, DEFAULT_COLLATION_OID,
-												   PointerGetDatum(cstring_to_text(canonical))));
+		return custom_mask(pc->mask_fn, canonical);
 
 	switch (pc->kind)
 	{
@@ -1407,7 +1433,8 @@ rewrite_column(Oid relid, AttrNumber attnum, const char *attname, bool encrypted
 
 /*
  * A custom mask: a function (text) returns text, in a schema a superuser
- * marked trusted (ci.trust_mask_schema): it sees the plaintext.
+ * marked trusted (ci.trust_mask_schema): it sees the plaintext.  It runs
+ * as its owner (custom_mask()), whoever writes the table.
  */
 static void
 check_mask_function(Oid fn)

@@ -60,6 +60,7 @@
 
 PG_FUNCTION_INFO_V1(ci_level);
 PG_FUNCTION_INFO_V1(ci_refresh_masked_view);
+PG_FUNCTION_INFO_V1(ci_check_purpose_gate);
 
 #define VIEW_OWNER "customer_info_views"
 
@@ -351,6 +352,32 @@ drop_masked_view(Oid viewid)
 }
 
 /*
+ * A table with row-level security enabled or forced cannot have a masked
+ * view: its policies would apply to the view's owner, but their functions
+ * (the table owner's code) would run with the rights of each reader of the
+ * view.  Masked views replace row-level security for these tables.
+ */
+void
+ci_refuse_row_security(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool		rls;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	rls = ((Form_pg_class) GETSTRUCT(tup))->relrowsecurity ||
+		((Form_pg_class) GETSTRUCT(tup))->relforcerowsecurity;
+	ReleaseSysCache(tup);
+	if (rls)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table \"%s\" has row-level security enabled",
+						get_rel_name(relid)),
+				 errdetail("Readers of its masked view would run the table's policies, code of its owner's, with their own rights."),
+				 errhint("Masked views replace row-level security for the tables customer_info manages: ALTER TABLE ... NO FORCE ROW LEVEL SECURITY, DISABLE ROW LEVEL SECURITY first.")));
+}
+
+/*
  * (Re)create the masked view of a table from its catalog entry and policy,
  * or drop it if the table has no protected column left.  grants (as
  * drop_masked_view() returns them) are applied besides those the old view
@@ -382,6 +409,7 @@ refresh_view(Oid relid, List *grants)
 		grants = list_concat(drop_masked_view(viewid), grants);
 	if (cols == NIL)
 		return;
+	ci_refuse_row_security(relid);
 
 	owner = get_role_oid(VIEW_OWNER, false);
 	if (!OidIsValid(get_namespace_oid(masked_schema, true)))
@@ -445,20 +473,22 @@ refresh_view(Oid relid, List *grants)
 						 relid, quote_literal_cstr(name),
 						 quote_identifier(pc->mask_attname), qname);
 	}
-	appendStringInfo(&sql, " FROM %s t", qrel);
-	/* only the customers who consent to the session's purpose, if it needs it */
+	/*
+	 * The purpose gate, a one-time filter: a role limited to some purposes
+	 * that declares another one (or none) is refused at its first read,
+	 * whatever columns it selects.
+	 */
+	appendStringInfo(&sql, " FROM %s t WHERE (SELECT ci.check_purpose())", qrel);
+
+	/*
+	 * Only the customers who consent to the session's purpose, if it needs
+	 * it.  The column goes to the filter as it is: no cast, which could be
+	 * the table owner's function run with the reader's rights.
+	 */
 	customer_col = ci_customer_attname(relid);
 	if (customer_col != NULL)
-	{
-		AttrNumber	cattnum = get_attnum(relid, customer_col);
-		Oid			ctype = cattnum != InvalidAttrNumber ?
-			TupleDescAttr(desc, cattnum - 1)->atttypid : InvalidOid;
-
-		appendStringInfo(&sql, " WHERE ci.consent_filter(t.%s::pg_catalog.%s)",
-						 quote_identifier(customer_col),
-						 (ctype == INT2OID || ctype == INT4OID || ctype == INT8OID) ?
-						 "int8" : "text");
-	}
+		appendStringInfo(&sql, " AND ci.consent_filter(t.%s)",
+						 quote_identifier(customer_col));
 	table_close(rel, AccessShareLock);
 
 	/* the view owner reads the table; nobody else needs to */
@@ -611,6 +641,42 @@ ci_level(PG_FUNCTION_ARGS)
 
 	PG_RETURN_TEXT_P(cstring_to_text(level == CI_LEVEL_CLEAR ? "clear" :
 									 level == CI_LEVEL_MASKED ? "masked" : "none"));
+}
+
+/*
+ * ci.check_purpose(): true if the current role (and the session user) may
+ * use customer data for the declared purpose, an error otherwise.  Every
+ * masked view asks it once per query (an InitPlan in its WHERE clause).
+ */
+Datum
+ci_check_purpose_gate(PG_FUNCTION_ARGS pg_attribute_unused())
+{
+	/* the last answer, as level_of() keeps its own: point queries ask often */
+	static Oid	passed_userid = InvalidOid;
+	static Oid	passed_session_userid = InvalidOid;
+	static uint64 passed_generation = 0;
+	static char passed_purpose[LEVEL_PURPOSE_LEN];
+	const char *purpose = ci_session_purpose();
+	uint64		generation;
+
+	/* see any change of the allowed purposes committed meanwhile */
+	AcceptInvalidationMessages();
+	generation = ci_policy_generation();
+	if (OidIsValid(passed_userid) && passed_userid == GetUserId() &&
+		passed_session_userid == GetSessionUserId() &&
+		passed_generation == generation &&
+		strcmp(passed_purpose, purpose) == 0)
+		PG_RETURN_BOOL(true);
+	passed_userid = InvalidOid;
+	ci_check_purpose();
+	if (strlen(purpose) < LEVEL_PURPOSE_LEN && generation == ci_policy_generation())
+	{
+		passed_session_userid = GetSessionUserId();
+		passed_generation = generation;
+		strlcpy(passed_purpose, purpose, LEVEL_PURPOSE_LEN);
+		passed_userid = GetUserId();
+	}
+	PG_RETURN_BOOL(true);
 }
 
 /*
@@ -896,6 +962,104 @@ audit_triggers_switched_off(Node *parsetree)
 	return InvalidOid;
 }
 
+/*
+ * Owner code the extension's readers would run: the statements that put it
+ * on a table customer_info manages (protected, or in one of its lists) are
+ * refused, for anyone.
+ *
+ * - Row-level security (CREATE/ALTER POLICY, ALTER TABLE ... ENABLE or
+ *   FORCE ROW LEVEL SECURITY): readers of the masked view would run the
+ *   policies' functions with their own rights.
+ * - Rules (CREATE RULE): on PostgreSQL 15 a rule can still turn an empty
+ *   table into a view, whose functions would run as whoever reads it.
+ * - Retyping the customer column: its type must stay one whose casts and
+ *   operators are the server's (ci.customer_column()).
+ */
+static bool
+managed_table(Oid relid)
+{
+	return OidIsValid(relid) && (has_policy(relid) || listed_table(relid));
+}
+
+static void
+refuse_owner_code(Oid relid, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot %s table \"%s\"", what, get_rel_name(relid)),
+			 errdetail("customer_info manages the table: readers of its masked view, exports and reports would run the code with their own rights."),
+			 errhint("Masked views replace row-level security and rules for these tables: grant the masked view, not the table.")));
+}
+
+static void
+check_owner_code(Node *parsetree)
+{
+	if (IsA(parsetree, CreatePolicyStmt))
+	{
+		Oid			relid = RangeVarGetRelid(((CreatePolicyStmt *) parsetree)->table, NoLock, true);
+
+		if (managed_table(relid))
+			refuse_owner_code(relid, "create a row-level security policy on");
+	}
+	else if (IsA(parsetree, AlterPolicyStmt))
+	{
+		Oid			relid = RangeVarGetRelid(((AlterPolicyStmt *) parsetree)->table, NoLock, true);
+
+		if (managed_table(relid))
+			refuse_owner_code(relid, "alter a row-level security policy of");
+	}
+	else if (IsA(parsetree, RuleStmt))
+	{
+		Oid			relid = RangeVarGetRelid(((RuleStmt *) parsetree)->relation, NoLock, true);
+
+		if (managed_table(relid))
+			refuse_owner_code(relid, "create a rule on");
+	}
+	else if (IsA(parsetree, AlterTableStmt))
+	{
+		AlterTableStmt *stmt = (AlterTableStmt *) parsetree;
+		Oid			relid = InvalidOid;
+		bool		looked = false;
+		char	   *customer_col = NULL;
+		ListCell   *lc;
+
+		foreach(lc, stmt->cmds)
+		{
+			AlterTableCmd *cmd = lfirst(lc);
+
+			if (cmd->subtype != AT_EnableRowSecurity && cmd->subtype != AT_ForceRowSecurity &&
+				cmd->subtype != AT_AlterColumnType)
+				continue;
+			if (!looked)
+			{
+				relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_RELATION)
+					customer_col = ci_customer_attname(relid);
+				else
+					relid = InvalidOid;
+				looked = true;
+			}
+			if (!OidIsValid(relid))
+				break;
+			if (cmd->subtype == AT_AlterColumnType)
+			{
+				if (customer_col != NULL && cmd->name != NULL &&
+					strcmp(cmd->name, customer_col) == 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+							 errmsg("cannot change the type of column \"%s\" of table \"%s\"",
+									cmd->name, get_rel_name(relid)),
+							 errdetail("It holds the table's customer key: its type must stay one whose casts and operators are the server's or customer_info's."),
+							 errhint("Forget the customer column with ci.customer_column(table, NULL) first.")));
+			}
+			else if (managed_table(relid))
+				refuse_owner_code(relid, cmd->subtype == AT_EnableRowSecurity ?
+								  "enable row-level security on" :
+								  "force row-level security on");
+		}
+	}
+}
+
 /* The OIDs of the roles of DROP ROLE or DROP OWNED that exist. */
 static List *
 role_oids(List *rolespecs)
@@ -934,7 +1098,12 @@ ci_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		!creating_extension && OidIsValid(get_extension_oid("customer_info", true)) &&
 		(IsA(parsetree, AlterTableStmt) || IsA(parsetree, RenameStmt) ||
 		 IsA(parsetree, DropStmt) || IsA(parsetree, CreateStmt) ||
-		 IsA(parsetree, DropRoleStmt) || IsA(parsetree, DropOwnedStmt));
+		 IsA(parsetree, DropRoleStmt) || IsA(parsetree, DropOwnedStmt) ||
+		 IsA(parsetree, CreatePolicyStmt) || IsA(parsetree, AlterPolicyStmt) ||
+		 IsA(parsetree, RuleStmt));
+
+	if (active)
+		check_owner_code(parsetree);
 
 	/* switching an audited table's triggers off is itself recorded */
 	if (active)

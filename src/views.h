@@ -22,4 +22,7 @@ extern uint64 ci_policy_generation(void);
 extern List *ci_detach_view(Oid relid);
 extern void ci_attach_view(Oid relid, List *grants);
 
+/* an error if the table has row-level security enabled or forced */
+extern void ci_refuse_row_security(Oid relid);
+
 #endif							/* CI_VIEWS_H */
