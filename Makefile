@@ -36,7 +36,7 @@ OBJS = \
 
 # pg_regress: sql/<name>.sql against expected/<name>.out, in a temporary
 # instance whose configuration preloads the library.
-REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect migrate masked access read_audit consent review audit adversarial limits owner_code
+REGRESS = identifiers cn_id uscc cn_mobile bank_card masks synthetic protect migrate masked access read_audit consent review audit adversarial limits owner_views owner_code
 REGRESS_OPTS = --temp-config=$(srcdir)/test/regress.conf \
 	--load-extension=pgcrypto --load-extension=customer_info
 
