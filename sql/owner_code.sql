@@ -138,6 +138,25 @@ RESET ROLE;
 SELECT * FROM ocx.since();
 SELECT * FROM ocx.won();
 DELETE FROM ci.customer_table WHERE relid = 'oc.a1'::regclass;
+-- Her type cannot be a customer key any more (above); in another column of
+-- a customer table, ci.customer_data() shows it through the type's output
+-- function, never her casts to text or json.
+SET ROLE regress_oc_mallory;
+CREATE TABLE oc.a1b (id integer PRIMARY KEY, cust text, tag oc.e, note text);
+INSERT INTO oc.a1b VALUES (1, 'C1', 'C1', 'first');
+GRANT SELECT ON oc.a1b TO PUBLIC;
+RESET ROLE;
+SET ROLE regress_oc_admin;
+SELECT ci.customer_column('oc.a1b', 'cust');
+RESET ROLE;
+SELECT ocx.mark();
+SELECT tbl, row_data FROM ci.customer_data('C1');
+SET ROLE regress_oc_auditor;
+SELECT tbl, row_data FROM ci.customer_data('C1');
+RESET ROLE;
+SELECT * FROM ocx.since();
+SELECT * FROM ocx.won();
+DELETE FROM ci.customer_table WHERE relid = 'oc.a1b'::regclass;
 
 -- 2. ci.attach_review() read the relation as the extension's owner before
 -- checking its kind: handed her view, the view's function ran as superuser.
@@ -291,10 +310,15 @@ INSERT INTO ocx.kind VALUES
 	('generated', 'oc.t_generated', $$INSERT INTO oc.t_generated VALUES (9, 'C9', 'high', '2020-01-01')$$, NULL);
 
 -- Each call is prepared as a bank would (the table registered as a
--- customer table, attached to review scheduling, audited; row-level
--- security switched on after that), made, and rolled back.
+-- customer table, attached to review scheduling, audited, where the
+-- extension accepts it; row-level security switched on before that, since
+-- a managed table refuses it), made, and rolled back.
 CREATE FUNCTION ocx.prepare(kind text, tbl regclass) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+	-- (row-level security first: once the table is managed, it is refused)
+	IF kind = 'rls' THEN
+		EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
+	END IF;
 	BEGIN
 		PERFORM ci.customer_column(tbl, 'k');
 	EXCEPTION WHEN OTHERS THEN NULL;
@@ -307,9 +331,6 @@ BEGIN
 		PERFORM ci.audit(tbl);
 	EXCEPTION WHEN OTHERS THEN NULL;
 	END;
-	IF kind = 'rls' THEN
-		EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY', tbl);
-	END IF;
 END
 $$;
 CREATE FUNCTION ocx.call(kind text, tbl regclass, stmt text, as_role text, prepare boolean)
