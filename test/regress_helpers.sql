@@ -20,6 +20,30 @@ EXCEPTION WHEN others THEN
 END
 $$;
 
+-- The same for binary receive: the value's bytes go through a binary COPY
+-- file into a column of the type (a temporary table of this session).
+CREATE OR REPLACE FUNCTION regress.try_recv(value text, typname text,
+											OUT state text, OUT result text,
+											OUT detail text)
+LANGUAGE plpgsql SET client_min_messages = warning AS $$
+DECLARE
+	f text := current_setting('data_directory') || '/ci_recv_test.bin';
+BEGIN
+	EXECUTE 'CREATE TEMP TABLE IF NOT EXISTS regress_recv_src (v text)';
+	EXECUTE 'DROP TABLE IF EXISTS pg_temp.regress_recv_dst';
+	EXECUTE format('CREATE TEMP TABLE regress_recv_dst (v %s)', typname);
+	EXECUTE 'TRUNCATE pg_temp.regress_recv_src';
+	EXECUTE 'INSERT INTO pg_temp.regress_recv_src VALUES ($1)' USING value;
+	EXECUTE format('COPY pg_temp.regress_recv_src TO %L (FORMAT binary)', f);
+	EXECUTE format('COPY pg_temp.regress_recv_dst FROM %L (FORMAT binary)', f);
+	EXECUTE 'SELECT v::text FROM pg_temp.regress_recv_dst' INTO result;
+	state := 'ok';
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE,
+		result = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+END
+$$;
+
 -- True when an error message or detail contains the whole of a rejected
 -- input (inputs of more than 10 characters).
 CREATE OR REPLACE FUNCTION regress.leaks(value text, typname text) RETURNS boolean
