@@ -90,15 +90,20 @@ ci_parse_interval_setting(const char *s, Interval *result)
 	return result->month >= 0 && result->day >= 0 && result->time >= 0;
 }
 
-static bool
-check_max_window(char **newval, void **extra, GucSource source pg_attribute_unused())
+/*
+ * The check hook of an interval setting: parsed once, kept as the
+ * setting's extra (malloc'd, as the GUC machinery frees it); "detail" says
+ * what the setting expects.
+ */
+bool
+ci_check_interval_setting(char **newval, void **extra, const char *detail)
 {
 	Interval	parsed;
 	Interval   *copy;
 
 	if (!ci_parse_interval_setting(*newval, &parsed))
 	{
-		GUC_check_errdetail("The longest window of temporary access is an interval that is not negative, such as '30 days'.");
+		GUC_check_errdetail("%s", detail);
 		return false;
 	}
 	copy = (Interval *) malloc(sizeof(Interval));
@@ -107,6 +112,13 @@ check_max_window(char **newval, void **extra, GucSource source pg_attribute_unus
 	*copy = parsed;
 	*extra = copy;
 	return true;
+}
+
+static bool
+check_max_window(char **newval, void **extra, GucSource source pg_attribute_unused())
+{
+	return ci_check_interval_setting(newval, extra,
+									 "The longest window of temporary access is an interval that is not negative, such as '30 days'.");
 }
 
 static void

@@ -25,6 +25,7 @@ extern void ci_check_purpose(void);
 
 /* An interval setting (not negative) parsed without raising errors. */
 extern bool ci_parse_interval_setting(const char *s, Interval *result);
+extern bool ci_check_interval_setting(char **newval, void **extra, const char *detail);
 
 /* DROP ROLE and DROP OWNED BY (the ProcessUtility hook). */
 extern void ci_check_role_droppable(Oid role);

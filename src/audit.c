@@ -1799,20 +1799,8 @@ static Interval min_retention;
 static bool
 check_min_retention(char **newval, void **extra, GucSource source pg_attribute_unused())
 {
-	Interval	parsed;
-	Interval   *copy;
-
-	if (!ci_parse_interval_setting(*newval, &parsed))
-	{
-		GUC_check_errdetail("The minimum retention of the audit trail is an interval that is not negative, such as '10 years'.");
-		return false;
-	}
-	copy = (Interval *) malloc(sizeof(Interval));
-	if (copy == NULL)
-		return false;
-	*copy = parsed;
-	*extra = copy;
-	return true;
+	return ci_check_interval_setting(newval, extra,
+									 "The minimum retention of the audit trail is an interval that is not negative, such as '10 years'.");
 }
 
 static void

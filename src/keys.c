@@ -507,7 +507,13 @@ ci_run_as_table_owner(Oid relid, const char *cmd)
 void
 ci_require_table(Oid relid)
 {
-	if (get_rel_relkind(relid) != RELKIND_RELATION)
+	char		relkind = get_rel_relkind(relid);
+
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (relkind != RELKIND_RELATION)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table", get_rel_name(relid))));
@@ -523,13 +529,7 @@ PG_FUNCTION_INFO_V1(ci_require_table_sql);
 Datum
 ci_require_table_sql(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
-
-	if (get_rel_name(relid) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
-	ci_require_table(relid);
+	ci_require_table(PG_GETARG_OID(0));
 	PG_RETURN_VOID();
 }
 

@@ -2926,10 +2926,6 @@ ci_migrate_step(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table, column, passphrase and step must not be null")));
 	relid = PG_GETARG_OID(0);
-	if (get_rel_name(relid) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
 	ci_require_table(relid);
 	if (ci_relation_owner(relid) != GetUserId())
 		ereport(ERROR,

@@ -651,10 +651,6 @@ ci_review_rows(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table and columns must not be null")));
 	relid = PG_GETARG_OID(0);
-	if (get_rel_name(relid) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
 	ci_require_table(relid);
 	cols = PG_GETARG_ARRAYTYPE_P(1);
 	deconstruct_array(cols, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR,
